@@ -1,0 +1,88 @@
+"""Report -> chunks: one per section (split at paragraph boundaries when long) and one per standard table.
+
+Chunks stay short (`Settings.chunk_chars`) because sentence-transformers truncates past 512 tokens.
+Table chunks are rendered from the extracted facts, so they read the same whatever the file format
+was and carry the standard labels that questions use.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from itertools import groupby
+
+from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+from ingest.model import SECTION_TITLES, Chunk, Fact, Report, Section
+from ingest.schema import BY_KEY
+
+SEP = " › "
+# Lines that are only numbers, signs or junk are table cells of a flattened table: the table
+# chunks carry them with their labels, so prose chunks leave them out.
+_CELL_ONLY = re.compile(r"^[\s\d.,+\-%?？/、（）()]*$")
+
+
+def chunk(report: Report, facts: Iterable[Fact], max_chars: int) -> list[Chunk]:
+    """All chunks of one report, ids unique within it and stable for the same content."""
+    splitter = RecursiveCharacterTextSplitter(
+        chunk_size=max_chars,
+        chunk_overlap=max_chars // 8,
+        separators=["\n", "。", "；", "，", ""],
+        keep_separator="end",
+    )
+    pieces = [*_section_chunks(report, splitter), *_table_chunks(report, facts, max_chars)]
+    return [
+        Chunk(
+            id=f"{report.id}:{i}",
+            text=text,
+            report_id=report.id,
+            agency=report.agency,
+            year=report.year,
+            section=section,
+            section_key=key,
+            kind=kind,
+            source=report.source,
+            page=page,
+        )
+        for i, (text, section, key, kind, page) in enumerate(pieces)
+    ]
+
+
+def _section_chunks(report: Report, splitter: RecursiveCharacterTextSplitter) -> Iterator[tuple]:
+    for section in report.sections:
+        body = "\n".join(
+            line.text.strip() for line in section.lines if line.norm and not _CELL_ONLY.match(line.norm)
+        )
+        if not body:
+            continue
+        heading = _heading(report, section)
+        for piece in splitter.split_text(body):
+            yield f"{heading}\n{piece}", section.title, section.key or "", "text", section.page
+
+
+def _heading(report: Report, section: Section) -> str:
+    return f"{report.agency}{report.year}年{SEP}{section.title}"
+
+
+def _table_chunks(report: Report, facts: Iterable[Fact], max_chars: int) -> Iterator[tuple]:
+    """Readable `row｜column：cell` lines per standard table, blank cells left out."""
+    ordered = sorted(facts, key=lambda f: list(BY_KEY).index(f.table))
+    for table_key, grouped in groupby(ordered, key=lambda f: f.table):
+        group = list(grouped)
+        spec = BY_KEY[table_key]
+        section = f"{SECTION_TITLES[spec.section]}{SEP}{spec.title}"
+        heading = f"{report.agency}{report.year}年{SEP}{section}"
+        lines = [
+            f"{spec.row(f.row).label}｜{spec.column(f.column).label}：{f.raw}"
+            for f in group
+            if f.kind != "blank"
+        ]
+        page = next((f.ref.page for f in group if f.ref.page), None)
+        piece: list[str] = []
+        for line in lines:
+            if piece and len(heading) + sum(len(x) + 1 for x in piece) + len(line) > max_chars:
+                yield "\n".join([heading, *piece]), section, spec.section, "table", page
+                piece = []
+            piece.append(line)
+        if piece:
+            yield "\n".join([heading, *piece]), section, spec.section, "table", page

@@ -1,0 +1,97 @@
+"""Files -> reports -> facts + chunks -> store, one file at a time, each file on its own.
+
+A bad file gets an error result naming it and the reason; the others are still ingested, and the
+store is never changed for the bad one (Store.put is atomic per report).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from ingest import readers
+from ingest.checks import check
+from ingest.chunking import chunk
+from ingest.errors import IngestError
+from ingest.store import Store
+from ingest.tables import extract_facts
+
+Status = Literal["added", "unchanged", "replaced", "error"]
+
+
+@dataclass(frozen=True)
+class FileResult:
+    """What happened to one file: the line `reportqa ingest` prints for it."""
+
+    path: str
+    status: Status
+    report_id: str | None
+    message: str
+    chunks: int = 0
+    facts: int = 0
+
+
+def expand(paths: Iterable[Path]) -> list[Path]:
+    """Files as given, and the report files (by known extension) inside given folders, sorted."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(
+                p for p in sorted(path.rglob("*"))
+                if p.is_file() and p.suffix.lower() in readers.READERS and not p.name.startswith(".")
+            )
+        else:
+            found.append(path)
+    return found
+
+
+def ingest(
+    paths: Iterable[Path],
+    store: Store,
+    *,
+    agency: str | None = None,
+    year: int | None = None,
+    progress: Callable[[FileResult], None] | None = None,
+) -> list[FileResult]:
+    """Ingest files and folders into `store`; returns one result per file, in order."""
+    store.recover()
+    results = []
+    for result in _ingest_each(expand(paths), store, agency, year):
+        results.append(result)
+        if progress:
+            progress(result)
+    return results
+
+
+def _ingest_each(files: list[Path], store: Store, agency: str | None, year: int | None) -> Iterator[FileResult]:
+    limit = store.settings.max_upload_mb * 1024 * 1024
+    for path in files:
+        try:
+            if not path.is_file():
+                raise IngestError(str(path), "no such file")
+            if path.stat().st_size > limit:
+                raise IngestError(path.name, f"file is larger than {store.settings.max_upload_mb} MB")
+            yield _ingest_one(path, store, agency, year)
+        except IngestError as err:
+            yield FileResult(str(path), "error", None, err.reason)
+        except Exception as err:  # one broken file must never stop the others
+            yield FileResult(str(path), "error", None, f"unexpected {type(err).__name__}: {err}")
+
+
+def _ingest_one(path: Path, store: Store, agency: str | None, year: int | None) -> FileResult:
+    report = readers.read(path, agency=agency, year=year)
+    facts = extract_facts(report)
+    violations = check(facts)
+    chunks = chunk(report, facts, store.settings.chunk_chars)
+    status = store.put(report, facts, violations, chunks)
+    notes = [f"{report.agency} {report.year}"]
+    if not facts:
+        notes.append("no standard tables found: prose only")
+    if violations:
+        notes.append(f"{len(violations)} identity violation(s)")
+    ambiguous = sum(f.status == "ambiguous" for f in facts)
+    if ambiguous:
+        notes.append(f"{ambiguous} ambiguous cell(s)")
+    return FileResult(str(path), status, report.id, "; ".join(notes), len(chunks), len(facts))

@@ -1,0 +1,210 @@
+"""`reportqa`: a thin click layer over library calls. Each command parses, calls, prints.
+
+Heavy imports (torch, chromadb, gradio) happen inside the commands so `--help` stays instant.
+Every `ReportQAError` becomes a `click.ClickException` in one place (`main`).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+import click
+
+from ingest.errors import ReportQAError
+from ingest.settings import Settings, describe
+
+for _name, _value in (
+    ("HF_HUB_OFFLINE", "1"),
+    ("TRANSFORMERS_OFFLINE", "1"),
+    ("GRADIO_ANALYTICS_ENABLED", "False"),
+    ("ANONYMIZED_TELEMETRY", "False"),
+):
+    os.environ.setdefault(_name, _value)
+
+
+def _store():
+    from ingest.store import Store
+
+    return Store(Settings())
+
+
+@click.group(
+    epilog="Settings come from the environment: "
+    + "; ".join(f"{env} ({help_})" for env, _, help_ in describe())
+)
+def cli() -> None:
+    """Cited answers from Chinese government information-disclosure annual reports."""
+
+
+@cli.command()
+def model() -> None:
+    """Materialize the offline multilingual embedding model (run once by `make setup`)."""
+    from ingest.embeddings import materialize
+
+    settings = Settings()
+    path = materialize(settings.model_cache / "multilingual-e5-small")
+    click.echo(f"model ready: {path}")
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--agency", help="agency name, when the file does not state it")
+@click.option("--year", type=int, help="reporting year, when the file does not state it")
+@click.option("--json", "as_json", is_flag=True, help="one JSON object per file")
+def ingest(paths: tuple[Path, ...], agency: str | None, year: int | None, as_json: bool) -> None:
+    """Ingest report files or folders (txt, html, pdf, docx, md). Exit 1 if any file failed."""
+    from ingest.pipeline import expand
+    from ingest.pipeline import ingest as run
+
+    store = _store()
+    files = expand(paths)
+    results = []
+    with click.progressbar(length=len(files), label="ingesting", file=sys.stderr) as bar:
+        for result in run(files, store, agency=agency, year=year, progress=lambda _: bar.update(1)):
+            results.append(result)
+    for r in results:
+        if as_json:
+            click.echo(json.dumps(asdict(r), ensure_ascii=False))
+        else:
+            detail = f"{r.chunks} chunks, {r.facts} facts; {r.message}" if r.status != "error" else r.message
+            click.echo(f"{r.status:9} {r.path}: {detail}")
+    failed = sum(r.status == "error" for r in results)
+    counts = {s: sum(r.status == s for r in results) for s in ("added", "replaced", "unchanged", "error")}
+    click.echo(", ".join(f"{n} {s}" for s, n in counts.items()), err=True)
+    if failed:
+        sys.exit(1)
+
+
+@cli.command(name="list")
+@click.option("--json", "as_json", is_flag=True)
+def list_reports(as_json: bool) -> None:
+    """List ingested reports."""
+    reports = _store().reports()
+    if as_json:
+        click.echo(json.dumps([asdict(r) for r in reports], ensure_ascii=False, indent=1))
+        return
+    for r in reports:
+        click.echo(f"{r.id}\t{r.source_format}\t{r.source}\t{r.chunks} chunks\t{r.facts} facts")
+
+
+@cli.command()
+@click.argument("report_id")
+def remove(report_id: str) -> None:
+    """Remove a report (id `AGENCY:YEAR`, as `reportqa list` shows) everywhere."""
+    if not _store().remove(report_id):
+        raise click.ClickException(f"no report {report_id!r} in the store (see `reportqa list`)")
+    click.echo(f"removed {report_id}")
+
+
+@cli.command()
+@click.option("--agency")
+@click.option("--year", type=int)
+@click.option("--table", help="schema table key, e.g. enforcement, requests, review")
+@click.option("--csv", "as_csv", is_flag=True)
+@click.option("--json", "as_json", is_flag=True)
+def facts(agency: str | None, year: int | None, table: str | None, as_csv: bool, as_json: bool) -> None:
+    """Print extracted table cells with their provenance."""
+    rows = [_flat(f) for f in _store().facts(agency=agency, year=year, table=table)]
+    if as_json:
+        for row in rows:
+            click.echo(json.dumps(row, ensure_ascii=False))
+    elif as_csv:
+        if rows:
+            writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+    else:
+        for r in rows:
+            click.echo(f"{r['report_id']}\t{r['table']}\t{r['row']}\t{r['column']}\t{r['raw']!r}\t{r['status']}")
+
+
+def _flat(fact) -> dict:
+    data = asdict(fact)
+    ref = data.pop("ref")
+    data["candidates"] = list(data["candidates"])
+    return {**data, **{f"ref_{k}": v for k, v in ref.items()}}
+
+
+@cli.command()
+@click.argument("report_id", required=False)
+def check(report_id: str | None) -> None:
+    """Per report: cells found/expected, ambiguous cells, identity violations."""
+    from ingest.checks import coverage
+
+    store = _store()
+    reports = [r for r in store.reports() if report_id in (None, r.id)]
+    if not reports:
+        raise click.ClickException(f"no report {report_id!r} in the store (see `reportqa list`)")
+    for r in reports:
+        found = store.facts(report_id=r.id)
+        have, expected = coverage(found)
+        ambiguous = [f for f in found if f.status == "ambiguous"]
+        violations = store.violations(r.id)
+        click.echo(f"{r.id} ({r.source}): {have}/{expected} cells, {len(ambiguous)} ambiguous, "
+                   f"{len(violations)} identity violations")
+        for f in ambiguous:
+            click.echo(f"  ambiguous {f.table}/{f.row}/{f.column}: {f.raw!r} candidates {list(f.candidates)}")
+        for v in violations:
+            click.echo(f"  violation {v.table} {v.rule} at {v.where}: expected {v.expected:g}, found {v.found:g}")
+
+
+@cli.command()
+@click.argument("question")
+@click.option("--json", "as_json", is_flag=True, help="JSON answer; with QUESTION '-' one JSON line per stdin line")
+@click.option("--agency", help="restrict to this agency")
+@click.option("--year", type=int, help="restrict to this year")
+def ask(question: str, as_json: bool, agency: str | None, year: int | None) -> None:
+    """Answer a question with citations (QUESTION '-' reads one question per line from stdin)."""
+    engine = _engine()
+    questions = [q.strip() for q in sys.stdin if q.strip()] if question == "-" else [question]
+    for q in questions:
+        answer = engine.answer(q, agency=agency, year=year)
+        if as_json:
+            click.echo(json.dumps(answer.to_json(), ensure_ascii=False))
+        else:
+            click.echo(answer.answer)
+            for c in answer.citations:
+                where = " › ".join(x for x in (c.section, c.row, c.column) if x)
+                click.echo(f"  [{c.agency} {c.year}] {where} = {c.cell!r} ({c.source}, p.{c.page or '-'})")
+
+
+def _engine():
+    from qa import Engine
+
+    settings = Settings()
+    llm = None
+    if settings.llm_url:
+        from langchain_openai import ChatOpenAI
+
+        llm = ChatOpenAI(base_url=settings.llm_url, api_key=os.environ.get("REPORTQA_LLM_KEY", "none"),
+                         model=os.environ.get("REPORTQA_LLM_MODEL", "default"), temperature=0)
+    return Engine(_store(), llm=llm)
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=7860, show_default=True, type=int)
+@click.option("--auth", envvar="REPORTQA_AUTH", help="user:password to require a login (or REPORTQA_AUTH)")
+def serve(host: str, port: int, auth: str | None) -> None:
+    """Start the web chat."""
+    from ui.web.app import serve as run
+
+    run(host=host, port=port, auth=auth)
+
+
+def main() -> None:
+    try:
+        cli.main(standalone_mode=False)
+    except ReportQAError as err:
+        click.echo(f"Error: {err}", err=True)
+        sys.exit(1)
+    except click.exceptions.Abort:
+        sys.exit(1)
+    except click.ClickException as err:
+        err.show()
+        sys.exit(err.exit_code)
