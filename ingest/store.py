@@ -171,7 +171,7 @@ class Store:
                 doc = c.to_langchain()
                 doc.metadata["version"] = version
                 docs.append(doc)
-            index(docs, self._record_manager, self._chroma, cleanup=None, source_id_key="version")
+            index(docs, self._record_manager, self._chroma, cleanup=None, source_id_key="version", key_encoder="sha256")
             with self._db() as db:
                 self._delete_rows(db, report.id)
                 db.execute(
