@@ -133,7 +133,7 @@ class Store:
     def search(
         self, query: str, k: int = 5, report_ids: Sequence[str] | None = None
     ) -> list[tuple[Chunk, float]]:
-        """Dense search over committed reports (optionally only `report_ids`), best first."""
+        """Dense search over committed reports (optionally only `report_ids`): (chunk, cosine similarity), best first."""
         versions = [
             _version(r.id, r.content_hash)
             for r in self.reports()
@@ -142,8 +142,9 @@ class Store:
         if not versions:
             return []
         where = {"version": versions[0]} if len(versions) == 1 else {"version": {"$in": versions}}
-        found = self._chroma.similarity_search_with_relevance_scores(query, k=k, filter=where)
-        return [(_chunk_from_document(doc), score) for doc, score in found]
+        found = self._chroma.similarity_search_with_score(query, k=k, filter=where)
+        # The collection uses cosine distance; report similarity (1 = same direction).
+        return [(_chunk_from_document(doc), 1.0 - distance) for doc, distance in found]
 
     def generation(self) -> int:
         """Changes whenever committed contents change (callers rebuild caches such as BM25 on it)."""
