@@ -133,7 +133,7 @@ class Store:
     def search(
         self, query: str, k: int = 5, report_ids: Sequence[str] | None = None
     ) -> list[tuple[Chunk, float]]:
-        """Dense search over committed reports (optionally only `report_ids`): (chunk, cosine similarity), best first."""
+        """Dense search over committed reports (or only `report_ids`): (chunk, cosine similarity), best first."""
         versions = [
             _version(r.id, r.content_hash)
             for r in self.reports()
