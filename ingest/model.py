@@ -66,7 +66,7 @@ class Table:
 
 @dataclass(frozen=True)
 class Section:
-    """A heading and the lines under it, up to the next heading of the same or higher level."""
+    """A heading and the lines under it, up to the next heading of any level (`path` gives the nesting)."""
 
     path: tuple[str, ...]  # printed headings, outermost first, e.g. ("二、主动公开政府信息情况", "第二十条第（六）项")
     key: SectionKey | None  # standard top-level section this one falls under, None when unknown

@@ -1,0 +1,74 @@
+"""Word .docx (python-docx): paragraphs and tables in body order, tables as grids with their merges.
+
+python-docx's `row.cells` repeats a merged cell in every grid position it covers; the grid is built from
+the XML instead (`gridSpan`, `vMerge`) so a merged cell appears once, at its top-left, with its spans.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import docx
+from docx.table import Table as DocxTable
+from docx.text.paragraph import Paragraph
+
+from ingest.errors import IngestError
+from ingest.metadata import Draft, RawCell, RawLine, RawTable, assemble, load
+from ingest.model import Report
+
+_MAX_MEMBER = 200 * 2**20  # bytes: a Word report's document.xml is a few MB at most
+_MAX_RATIO = 100  # XML compresses about 10:1; far beyond that is padding
+_RATIO_FLOOR = 10 * 2**20  # small members may compress well without harm
+
+
+def read(path: Path, *, agency: str | None = None, year: int | None = None) -> Report:
+    path = Path(path)
+    data = load(path)
+    if not zipfile.is_zipfile(io.BytesIO(data)):
+        raise IngestError(path.name, "not a Word .docx (not a zip archive): the extension does not match the content")
+    _refuse_bomb(data, path.name)
+    try:
+        document = docx.Document(io.BytesIO(data))
+    except (KeyError, ValueError, zipfile.BadZipFile) as error:
+        raise IngestError(path.name, f"not a Word .docx document ({error})") from error
+    draft = Draft(path=path, data=data, source_format="docx")
+    if document.core_properties.title:
+        draft.titles.append(document.core_properties.title)
+    for block in document.iter_inner_content():
+        if isinstance(block, Paragraph):
+            if block.text.strip():
+                draft.lines.append(RawLine(block.text))
+        elif isinstance(block, DocxTable):
+            _table(block, draft)
+    return assemble(draft, agency=agency, year=year)
+
+
+def _refuse_bomb(data: bytes, source: str) -> None:
+    """python-docx inflates every member; a member that expands far beyond any real report is refused first
+    (the sizes come from the zip directory, nothing is inflated here)."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        for info in archive.infolist():
+            ratio = info.file_size / max(info.compress_size, 1)
+            if info.file_size > _MAX_MEMBER or (info.file_size > _RATIO_FLOOR and ratio > _MAX_RATIO):
+                raise IngestError(
+                    source,
+                    f"zip member {info.filename} would inflate to {info.file_size / 2**20:.0f} MB "
+                    f"({ratio:.0f}:1 compression): refused as a zip bomb",
+                )
+
+
+def _table(table: DocxTable, draft: Draft) -> None:
+    first = len(draft.lines)
+    cells = []
+    for r, tr in enumerate(table._tbl.tr_lst):
+        for tc in tr.tc_lst:
+            if tc.vMerge == "continue":
+                continue  # covered by the cell above
+            rowspan = tc.bottom - r if tc.vMerge == "restart" else 1
+            text = "\n".join(p.text for p in (Paragraph(p, table) for p in tc.p_lst))
+            cells.append(RawCell(text, r, tc.grid_offset, max(rowspan, 1), tc.grid_span))
+            draft.lines.append(RawLine(text, in_table=True))
+    if cells:
+        draft.tables.append(RawTable(cells, first_line=first))
