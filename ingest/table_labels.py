@@ -1,0 +1,116 @@
+"""Which standard row or column a printed label is, scored, so a caller can weigh the alternatives.
+
+Labels are printed whole, wrapped over lines (`1.属于国家` / `秘密`), cut into fragments by
+converters (`行政机关不再处理其政府信息公`), with typos (`2.其他法律行政止公开`) and with or
+without their numbering. Scores grow with the length of what matched, so a longer, numbered match
+beats a short one and the table parser can align rows by their order when labels are weak.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+from functools import cache
+
+from ingest import schema
+from ingest.table_text import key
+
+_NUMBERING = re.compile(r"^(?:[一二三四五六七八九十]+、|（[一二三四五六七八九十]+）|\d+\.)")
+MIN_FRAGMENT = 4  # shorter unnumbered text (其他, 总计, 规章) must match a label exactly
+
+# Table 3 rows in printed order; 2019's single （六）其他处理 row sits where 2021 prints its parent label.
+_LATE = ("other_handling", *schema.ROWS_2021_ONLY, "total_handled", "carried_forward")
+T3_ORDER: tuple[str, ...] = tuple(r.key for r in schema.TABLE3.rows if r.key not in _LATE) + _LATE
+T2_KEYS: tuple[str, ...] = tuple(t.key for t in schema.TABLE2)
+T2_TITLE = re.compile(r"第二十条第（([一二三四五六七八九十]+)）项")
+T2_ITEMS = {"一": "rules", "五": "licensing", "六": "enforcement", "八": "fees", "九": "procurement"}
+
+
+def core(text: str) -> str:
+    """A label without its numbering (`2.重复申请` → `重复申请`)."""
+    return _NUMBERING.sub("", text)
+
+
+@dataclass(frozen=True)
+class Pattern:
+    table: str
+    row: str
+    text: str  # matching form
+    exact_only: bool  # too short to be trusted inside other text
+
+
+@cache
+def row_patterns(table_key: str) -> tuple[Pattern, ...]:
+    """Every matching form of every row label of one table: canonical, aliases, and their cores."""
+    out: dict[tuple[str, str], Pattern] = {}
+    for label in schema.table(table_key).rows:
+        for form in (label.label, *label.aliases):
+            for text in {key(form), core(key(form))}:
+                numbered = text != core(text)
+                exact_only = len(text) < MIN_FRAGMENT and not numbered
+                out.setdefault((label.key, text), Pattern(table_key, label.key, text, exact_only))
+    return tuple(out.values())
+
+
+@cache
+def all_row_patterns() -> tuple[Pattern, ...]:
+    return tuple(p for t in (*T2_KEYS, "requests") for p in row_patterns(t))
+
+
+def score_label(label: str, table_keys: tuple[str, ...]) -> dict[tuple[str, str], float]:
+    """(table, row) → score for one printed label; empty when it is no standard row."""
+    text = key(label)
+    if not text:
+        return {}
+    scores: dict[tuple[str, str], float] = {}
+    for table_key in table_keys:
+        for p in row_patterns(table_key):
+            s = _score(text, p)
+            if s > scores.get((p.table, p.row), 0.0):
+                scores[(p.table, p.row)] = s
+    return scores
+
+
+def _score(text: str, p: Pattern) -> float:
+    if text == p.text:
+        return len(p.text) + 10.0
+    if p.exact_only:
+        return 0.0
+    if p.text in text:
+        return float(len(p.text))
+    if len(text) >= MIN_FRAGMENT and core(text) in p.text and len(core(text)) >= MIN_FRAGMENT:
+        return 0.8 * len(core(text))
+    if len(core(text)) >= 6 and len(p.text) >= 6:
+        ratio = SequenceMatcher(None, core(text), core(p.text)).ratio()
+        if ratio >= 0.8:
+            return 0.7 * ratio * len(core(p.text))
+    return 0.0
+
+
+def best(scores: dict[tuple[str, str], float]) -> tuple[str, str] | None:
+    return max(scores, key=scores.__getitem__) if scores else None
+
+
+@cache
+def column_patterns(table_key: str) -> tuple[tuple[str, str], ...]:
+    """(column key, matching form) of one table's columns, longest first."""
+    pairs = {
+        (c.key, key(form)) for c in schema.table(table_key).columns for form in (c.label, *c.aliases)
+    }
+    return tuple(sorted(pairs, key=lambda p: -len(p[1])))
+
+
+def match_column(label: str, table_key: str) -> str | None:
+    """The column a printed header is, by its longest form inside the header text."""
+    text = key(label)
+    for col, form in column_patterns(table_key):
+        if form and (form == text or form in text):
+            return col
+    return None
+
+
+def t2_item(text: str) -> str | None:
+    """Table key of a `第二十条第（X）项` title anywhere in `text` (matching form)."""
+    m = T2_TITLE.search(text)
+    return T2_ITEMS.get(m.group(1)) if m else None
