@@ -92,7 +92,7 @@ TABLE2 = (
         section="proactive",
         columns=_DECISION_COLUMNS,
         rows=(
-            Label("penalty", "行政处罚", "administrative penalties, fines, punishment decisions"),
+            Label("penalty", "行政处罚", "administrative penalties, fines, punishment decisions", ("处罚",)),
             Label("coercion", "行政强制", "administrative coercive measures, compulsory enforcement"),
         ),
     ),
@@ -146,7 +146,7 @@ TABLE3 = TableSpec(
     columns=_APPLICANT_COLUMNS,
     rows=(
         Label("new", "一、本年新收政府信息公开申请数量", "new requests received this year",
-              ("本年新收政府信息公开申请数量",)),
+              ("本年新收政府信息公开申请数量", "新收申请", "收到申请")),
         Label("carried_over", "二、上年结转政府信息公开申请数量", "requests carried over from last year",
               ("上年结转政府信息公开申请数量",)),
         Label("granted", "（一）予以公开", "requests granted in full, information disclosed", ("予以公开",),
