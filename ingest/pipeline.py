@@ -6,8 +6,9 @@ store is never changed for the bad one (Store.put is atomic per report).
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
@@ -83,6 +84,8 @@ def _ingest_each(files: list[Path], store: Store, agency: str | None, year: int 
 def _ingest_one(path: Path, store: Store, agency: str | None, year: int | None) -> FileResult:
     report = readers.read(path, agency=agency, year=year)
     facts = extract_facts(report)
+    templates = Counter(f.template for f in facts).most_common(1)
+    report = replace(report, template=templates[0][0] if templates else None)
     violations = check(facts)
     chunks = chunk(report, facts, store.settings.chunk_chars)
     status = store.put(report, facts, violations, chunks)

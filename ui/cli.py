@@ -142,13 +142,15 @@ def check(report_id: str | None) -> None:
         raise click.ClickException(f"no report {report_id!r} in the store (see `reportqa list`)")
     for r in reports:
         found = store.facts(report_id=r.id)
-        have, expected = coverage(found)
-        ambiguous = [f for f in found if f.status == "ambiguous"]
         violations = store.violations(r.id)
-        click.echo(f"{r.id} ({r.source}): {have}/{expected} cells, {len(ambiguous)} ambiguous, "
-                   f"{len(violations)} identity violations")
-        for f in ambiguous:
-            click.echo(f"  ambiguous {f.table}/{f.row}/{f.column}: {f.raw!r} candidates {list(f.candidates)}")
+        for cov in coverage(found) or [None]:
+            cells = f"{cov.found}/{cov.expected} cells, {cov.ambiguous} ambiguous" if cov else "no standard tables"
+            click.echo(f"{r.id} ({r.source}): {cells}, {len(violations)} identity violations")
+            if cov and cov.missing:
+                click.echo(f"  missing: {', '.join('/'.join(m) for m in cov.missing)}")
+        for f in found:
+            if f.status == "ambiguous":
+                click.echo(f"  ambiguous {f.table}/{f.row}/{f.column}: {f.raw!r} candidates {list(f.candidates)}")
         for v in violations:
             click.echo(f"  violation {v.table} {v.rule} at {v.where}: expected {v.expected:g}, found {v.found:g}")
 
