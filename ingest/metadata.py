@@ -313,7 +313,8 @@ def _fullest(agency: str, text: str) -> str:
     place, rest = _split_place(agency)
     if place and rest:
         for match in re.finditer(re.escape(place), text):
-            tail = re.split(r"[\s，。、；：（）《》“”,.;:()]", text[match.end() : match.end() + 16])[0]
+            # a name ends at punctuation, and never holds a year (`常州市人民政府2019年度政府信息公开`)
+            tail = re.split(r"[\s，。、；：（）《》“”,.;:()]|(?:19|20)\d{2}", text[match.end() : match.end() + 16])[0]
             for end in range(len(tail), len(rest), -1):
                 candidate = tail[:end]
                 same_kind = candidate[-1] == rest[-1] or candidate.endswith(rest[-1] + "员会")  # 科委 → 科学技术委员会

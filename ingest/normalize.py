@@ -25,8 +25,8 @@ _HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 # CJK characters and CJK/full-width punctuation: whitespace between two of these carries no meaning.
 _WIDE = _HAN + r"\u3001-\u303f\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65\u201c\u201d\u2018\u2019"
 _TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ"
-# A gloss is a parenthesised lowercase syllable with at least one tone mark, right after a Han character.
-_GLOSS = re.compile(rf"(?<=[{_HAN}])[(（][a-zü]*[{_TONED}][a-zü{_TONED}]*[)）]")
+# A gloss is a parenthesised lowercase syllable with at least one tone mark, after a Han character (spacing between).
+_GLOSS = re.compile(rf"(?<=[{_HAN}])\s*[(（][a-zü]*[{_TONED}][a-zü{_TONED}]*[)）]")
 _UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069\ufffe\uffff]")
 _JUNK = re.compile("[\u00ad\u200b-\u200f\u2060\ufeff\ufffd]")
 _SPACES = re.compile("[\\s\u00a0\u2000-\u200a\u3000\u202f\u205f]+")
@@ -66,8 +66,7 @@ def clean(text: str) -> str:
 
 def norm(text: str) -> str:
     """Matching form of `text` (see module docstring); idempotent."""
-    text = _GLOSS.sub("", _JUNK.sub("", text))
-    text = _QUESTION.sub("", text)
+    text = _GLOSS.sub("", _QUESTION.sub("", _JUNK.sub("", text)))  # `一??(ū)`: the gloss shows once `?` goes
     text = _t2s().convert(text)
     text = _AFTER_HAN_PUNCT.sub(lambda m: m.group().translate(_HALF_TO_FULL), text)
     text = text.translate(_WIDTH)

@@ -75,11 +75,16 @@ def readings(
     """The ways a row's slots fill `n` cells, and the slots left over (extra values beside the row).
 
     Fewer slots than cells means digits run together (`glued` text: each slot may hold several
-    numbers) or blank cells dropped (a slot is one cell, the missing ones blank). With an identity,
+    numbers) or blank cells dropped (a slot is one cell, the missing ones blank); more slots than cells in
+    a text row means blank lines around it, on either side (`_windows`). With an identity,
     the readings it confirms win, splits before placements; when it confirms none (a report's own
     sums can be off) every reading stays and the cells come out ambiguous.
     """
     cells = list(slots)
+    windows = _windows(cells, n) if positional and len(cells) > n else []
+    if windows:
+        confirmed = [w for w in windows if accept is not None and accept(tuple(s.raw for s in w))]
+        return confirmed or windows, []
     if positional:
         while len(cells) > n and not cells[0].raw.strip():
             cells.pop(0)
@@ -103,6 +108,19 @@ def readings(
             if confirmed:
                 return confirmed, []
     return by_split + by_place, []
+
+
+def _windows(cells: list[Slot], n: int) -> list[Reading]:
+    """Text rows with surplus blank lines: every run of `n` cells whose surplus on either side is blank, since
+    which blanks belong to the row cannot be told (a lone `?` is a blank cell or a junk line after the table).
+    None for grid rows: there the surplus leads, the label's empty columns, and is trimmed by the caller."""
+    if any(s.cols for s in cells):
+        return []
+    return [
+        tuple(cells[k : k + n])
+        for k in range(len(cells) - n + 1)
+        if not any(clean(s.raw) for s in (*cells[:k], *cells[k + n :]))
+    ]
 
 
 def _blank(cells: list[Slot]) -> Slot:
