@@ -93,7 +93,7 @@ TABLE2 = (
         columns=_DECISION_COLUMNS,
         rows=(
             Label("penalty", "行政处罚", "administrative penalties, fines, punishment decisions", ("处罚",)),
-            Label("coercion", "行政强制", "administrative coercive measures, compulsory enforcement"),
+            Label("coercion", "行政强制", "administrative coercive measures, compulsory enforcement, coercion"),
         ),
     ),
     TableSpec(
@@ -149,7 +149,7 @@ TABLE3 = TableSpec(
               ("本年新收政府信息公开申请数量", "新收申请", "收到申请")),
         Label("carried_over", "二、上年结转政府信息公开申请数量", "requests carried over from last year",
               ("上年结转政府信息公开申请数量",)),
-        Label("granted", "（一）予以公开", "requests granted in full, information disclosed", ("予以公开",),
+        Label("granted", "（一）予以公开", "requests granted in full, information disclosed", ("予以公开", "全部公开"),
               parent="三、本年度办理结果"),
         Label("partly_granted", "（二）部分公开（区分处理的，只计这一情形，不计其他情形）",
               "requests partly granted, partial disclosure", ("部分公开",), parent="三、本年度办理结果"),

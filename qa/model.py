@@ -26,6 +26,12 @@ class Query:
     column: str | None = None
     operation: Operation = "value"
     narrative: bool = False  # no table cell answers it: retrieve passages instead
+    candidates: tuple[str, ...] = ()  # one agency mention fits several: ask which
+    unknown_agency: str = ""  # the question names an agency the store does not hold
+    year_offsets: tuple[int, ...] = ()  # 今年 = 0, 去年 = -1: relative to the latest report
+    rows: tuple[str, ...] = ()  # the cells summed when the metric is a group (不予公开, 行政诉讼)
+    columns: tuple[str, ...] = ()
+    quantity: bool = False  # asks for a number (多少, how many): no table metric means no answer
 
 
 @dataclass(frozen=True)

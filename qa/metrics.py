@@ -1,0 +1,281 @@
+"""Which table cell a question asks about: schema rows and columns matched by their words.
+
+Every row and column of ingest/schema.py is an option described by the jieba tokens of its labels,
+aliases and group label, and the English words of its `en` text. A question scores each table by the
+best row plus the best column, tokens weighted by rarity (a word in every label says nothing). Group
+labels without a row of their own (不予公开, 行政诉讼) become options that sum their members.
+When no words match, the multilingual embedding model is the fallback, with a similarity floor so an
+unrelated question is not forced onto a metric.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+from ingest.schema import TABLES, Label, TableSpec
+from qa.text import en_tokens, normalize, zh_tokens
+
+# A table's cell when the question names only its row (or only its column).
+DEFAULT_COLUMN = {"rules": "in_force", "licensing": "decisions", "enforcement": "decisions", "fees": "amount",
+                  "procurement": "projects", "requests": "total", "review": "review_total"}
+DEFAULT_ROW = {"requests": "new", "review": "cases"}
+# A word in at most this many rows/columns can name one; commoner words (申请, 行政, 公开) only add weight.
+_DISTINCTIVE_DF = 5
+# ... or several commoner words together (withheld + process), weighing at least this much.
+_ENOUGH_COMMON = 4.0
+# Words of table titles too common in questions to pick a table by.
+_GENERIC_WORDS = ("政府 信息 政府信息 公开 情况 处理 行政 第二 十条 项 information disclosure administrative item "
+                  "article format")
+_GENERIC = frozenset(_GENERIC_WORDS.split())
+# English names of a column group's top label (行政诉讼): the schema's `en` names only its blocks.
+_GROUP_EN = {"行政诉讼": ("lawsuit", "litigation", "sued")}
+# The embedding fallback: multilingual-e5 puts every short question within 0.80-0.90 of every label, so
+# what tells a real match is its lead over the next label. Measured on paraphrases ("how many fines were
+# imposed": 0.862, lead 0.029) against unrelated questions (天气怎么样, 政务新媒体, 无人机: leads <= 0.010).
+MIN_SIMILARITY = 0.85
+MIN_MARGIN = 0.02
+_NUMBERING = re.compile(r"^(?:[一二三四五六七八九十]+、|\(?[一二三四五六七八九十]+\)|\d+\.)")
+_NOISE_WORDS = "多少 几 个 件 年 年度 数量 情况 的 了 是 有 呢 吗 那 按 分 共 总共 一共 请问 多 少 哪些"
+_NOISE_ZH = frozenset(_NOISE_WORDS.split())
+# Phrases that name the report's subject, not a metric, in questions.
+_SUBJECT = re.compile(r"政府信息公开|政务公开|信息公开|政府信息")
+
+
+def _zh(text: str) -> set[str]:
+    """Chinese words of two characters or more: single characters (新, 本, 总) name nothing alone."""
+    return {t for t in zh_tokens(text) if len(t) > 1}
+
+
+def _tokens(text: str) -> set[str]:
+    text = _SUBJECT.sub(" ", text)
+    return (_zh(text) - _NOISE_ZH) | set(en_tokens(text))
+
+
+def _table_tokens(spec: TableSpec) -> set[str]:
+    return _zh(normalize(spec.title)) | set(en_tokens(spec.en))
+
+
+def strip_numbering(label: str) -> str:
+    """（一）予以公开 → 予以公开; 1.属于国家秘密 → 属于国家秘密; the note in brackets goes too."""
+    text = _NUMBERING.sub("", normalize(label))
+    return re.sub(r"\(.*?\)$", "", text) or text
+
+
+@dataclass(frozen=True)
+class Option:
+    """A row or a column a question can name; a group option sums its `members`."""
+
+    key: str
+    label: str  # Simplified Chinese, as a citation shows it
+    zh: frozenset[str]
+    en: frozenset[str]
+    phrases: tuple[str, ...]  # normalized printed forms, for an exact-phrase bonus
+    members: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Metric:
+    table: str
+    row: str
+    column: str
+    score: float
+    rows: tuple[str, ...] = ()  # the cells to sum when the row or column is a group
+    columns: tuple[str, ...] = ()
+    label: str = ""
+
+
+@dataclass
+class _TableOptions:
+    spec: TableSpec
+    rows: list[Option] = field(default_factory=list)
+    columns: list[Option] = field(default_factory=list)
+
+
+def _option(label: Label, *, column: bool = False) -> Option:
+    texts = [label.label, *label.aliases]
+    # A column in a block is also named by the block (复议后起诉 vs 未经复议直接起诉), with or without its
+    # label; a row's group (不予公开) is an option of its own.
+    blocks = [b.strip() for b in label.parent.split("›")] if column and label.parent else []
+    forms = [*texts, *blocks, *(b + strip_numbering(label.label) for b in blocks)]
+    phrases = tuple(dict.fromkeys(p for p in (strip_numbering(t) for t in forms) if len(p) >= 2))
+    zh = {t for text in (*texts, label.parent.replace("›", " ")) for t in _zh(normalize(text))}
+    return Option(label.key, strip_numbering(label.label), frozenset(zh), frozenset(en_tokens(label.en)), phrases)
+
+
+def _group(key: str, label: str, en: str, members: Sequence[Option]) -> Option:
+    return Option(key, label, frozenset(_zh(label)), frozenset(en_tokens(en)), (label,),
+                  tuple(m.key for m in members))
+
+
+def _options() -> list[_TableOptions]:
+    tables = []
+    for spec in TABLES:
+        base_rows, base_columns = [_option(r) for r in spec.rows], [_option(c, column=True) for c in spec.columns]
+        opts = _TableOptions(spec, list(base_rows), list(base_columns))
+        row_labels = {strip_numbering(r.label) for r in spec.rows}
+        for parent in dict.fromkeys(r.parent for r in spec.rows if r.parent):
+            label = strip_numbering(parent)
+            members = [o for o, r in zip(base_rows, spec.rows, strict=True) if r.parent == parent]
+            if label not in row_labels and not parent.endswith("办理结果"):
+                key = _common_prefix([m.key for m in members])
+                opts.rows.append(_group(key, label, " ".join(sorted(set().union(*(m.en for m in members)))),
+                                        members))
+        # Columns in blocks under one top-level parent (行政诉讼 › 未经复议直接起诉 / 复议后起诉):
+        # the top-level name with an outcome sums the blocks (行政诉讼总计 = both blocks' totals).
+        tops: dict[tuple[str, str], list[Option]] = {}
+        for option, column in zip(base_columns, spec.columns, strict=True):
+            if " › " in column.parent:
+                tops.setdefault((column.parent.split(" › ")[0], column.label), []).append(option)
+        for (top, outcome), members in tops.items():
+            if len(members) > 1:
+                key = f"{_common_prefix([m.key for m in members])}_{members[0].key.rsplit('_', 1)[1]}"
+                english = _GROUP_EN.get(top, ())
+                phrases = (top + outcome, *english, *((top,) if members[0].key.endswith("total") else ()))
+                opts.columns.append(Option(
+                    key, f"{top} › {outcome}", frozenset(_zh(top + " " + outcome)),
+                    frozenset({*english, *en_tokens(_outcome_en(spec, outcome))}), phrases,
+                    tuple(m.key for m in members),
+                ))
+        tables.append(opts)
+    return tables
+
+
+def _outcome_en(spec: TableSpec, outcome: str) -> str:
+    return next(c.en.split(":")[-1] for c in spec.columns if c.label == outcome)
+
+
+def _common_prefix(keys: list[str]) -> str:
+    parts = [k.split("_") for k in keys]
+    common = []
+    for words in zip(*parts, strict=False):
+        if len(set(words)) > 1:
+            break
+        common.append(words[0])
+    return "_".join(common) or keys[0]
+
+
+class MetricMatcher:
+    """Scores questions against every row and column of the standard tables; thread-safe."""
+
+    def __init__(self, embeddings: Callable[[], Embeddings] | None = None) -> None:
+        """`embeddings` returns the model when first needed, so the fact path never loads it."""
+        self.tables = _options()
+        options = [o for opts in self.tables for o in (*opts.rows, *opts.columns)]
+        self._df = Counter(t for o in options for t in o.zh | o.en)
+        self._weight = {t: math.log(1 + len(options) / n) for t, n in self._df.items()}
+        table_df = Counter(t for opts in self.tables for t in _table_tokens(opts.spec))
+        self._table_tokens = {
+            opts.spec.key: frozenset(t for t in _table_tokens(opts.spec) if table_df[t] == 1) - _GENERIC
+            for opts in self.tables
+        }
+        self._embeddings = embeddings
+        self._vectors: np.ndarray | None = None
+        self._vector_keys: list[tuple[str, str, str]] = []
+        self._lock = threading.Lock()
+
+    def option(self, table: str, key: str, *, column: bool) -> Option | None:
+        opts = next(o for o in self.tables if o.spec.key == table)
+        return next((o for o in (opts.columns if column else opts.rows) if o.key == key), None)
+
+    def match(self, text: str) -> Metric | None:
+        """Best metric named by `text` (normalized, agency names and years removed), or None."""
+        tokens = _tokens(text)
+        best: tuple[float, Metric] | None = None
+        for opts in self.tables:
+            spec = opts.spec
+            table_score = sum(self._weight.get(t, 2.0) for t in tokens & self._table_tokens[spec.key]) / 2
+            row, column, score = self._best_pair(opts, tokens, text)
+            if not (row or column or table_score):
+                continue
+            row_key = row.key if row else DEFAULT_ROW.get(spec.key, spec.rows[0].key)
+            column_key = column.key if column else DEFAULT_COLUMN[spec.key]
+            candidate = (score + table_score, self._metric(spec.key, row_key, column_key, score + table_score))
+            if best is None or candidate[0] > best[0]:
+                best = candidate
+        return best[1] if best else None
+
+    def _best_pair(self, opts: _TableOptions, tokens: set[str], text: str) -> tuple[Option | None, Option | None,
+                                                                                     float]:
+        """Best row and column together; a word serves one of them only (其他处理 is not 其他 + 处理)."""
+        row, row_score, used = self._best(opts.rows, tokens, text)
+        column, col_score, _ = self._best(opts.columns, tokens - used, text)
+        by_row = (row, column, row_score + col_score)
+        column2, col_score2, used2 = self._best(opts.columns, tokens, text)
+        row2, row_score2, _ = self._best(opts.rows, tokens - used2, text)
+        by_column = (row2, column2, row_score2 + col_score2)
+        return by_row if by_row[2] >= by_column[2] else by_column
+
+    def _best(self, options: list[Option], tokens: set[str], text: str) -> tuple[Option | None, float, set[str]]:
+        """The option the words name best; it must share a distinctive word or a whole printed form."""
+        best: tuple[tuple[float, bool, float, int], Option | None, set[str]] = ((0.0, False, 0.0, 0), None, set())
+        for i, option in enumerate(options):
+            matched = tokens & (option.zh | option.en)
+            phrases = [p for p in option.phrases if len(p) >= 3 and p in text]
+            weight = sum(self._weight[t] for t in matched)
+            if not phrases and weight < _ENOUGH_COMMON and not any(self._df[t] <= _DISTINCTIVE_DF for t in matched):
+                continue
+            score = weight + len(phrases)
+            # Ties go to a total (it sums the others), then to the option with fewer words of its own
+            # (其他法人或组织 is 其他, not 商业企业 under the same parent), then to the one listed first.
+            own = sum(self._weight[t] for t in option.zh | option.en)
+            rank = (round(score, 6), option.key.endswith("total"), round(score / own, 6), -i)
+            if rank > best[0]:
+                best = (rank, option, matched)
+        return best[1], best[0][0], best[2]
+
+    def _metric(self, table: str, row: str, column: str, score: float) -> Metric:
+        row_opt = self.option(table, row, column=False)
+        col_opt = self.option(table, column, column=True)
+        rows = row_opt.members if row_opt and row_opt.members else (row,)
+        columns = col_opt.members if col_opt and col_opt.members else (column,)
+        label = row_opt.label if row_opt else row
+        return Metric(table, row, column, score, rows, columns, label)
+
+    def with_column(self, metric: Metric, column: str) -> Metric:
+        return self._metric(metric.table, metric.row, column, metric.score)
+
+    def match_column(self, text: str, table: str) -> str | None:
+        """A column of `table` named alone (按自然人分呢 → natural_person), for follow-ups."""
+        opts = next(o for o in self.tables if o.spec.key == table)
+        column, _, _ = self._best(opts.columns, _tokens(text), text)
+        return column.key if column else None
+
+    def match_by_embedding(self, text: str) -> Metric | None:
+        """Closest row/column description by the embedding model, if above the similarity floor."""
+        if self._embeddings is None or not text.strip():
+            return None
+        vectors = self._label_vectors()
+        query = np.asarray(self._embeddings().embed_query(text), dtype=np.float32)
+        sims = vectors @ (query / np.linalg.norm(query))
+        order = np.argsort(-sims)
+        best = int(order[0])
+        runner_up = next((float(sims[i]) for i in order[1:] if self._vector_keys[i] != self._vector_keys[best]), 0.0)
+        if sims[best] < MIN_SIMILARITY or sims[best] - runner_up < MIN_MARGIN:
+            return None
+        table, row, column = self._vector_keys[best]
+        return self._metric(table, row, column, float(sims[best]))
+
+    def _label_vectors(self) -> np.ndarray:
+        with self._lock:
+            if self._vectors is None:
+                texts = []
+                for opts in self.tables:
+                    spec = opts.spec
+                    for row in spec.rows:
+                        self._vector_keys.append((spec.key, row.key, DEFAULT_COLUMN[spec.key]))
+                        texts.append(f"{strip_numbering(row.label)} {row.en}")
+                    if spec.key in DEFAULT_ROW:
+                        for column in spec.columns:
+                            self._vector_keys.append((spec.key, DEFAULT_ROW[spec.key], column.key))
+                            texts.append(f"{column.parent} {column.label} {column.en}")
+                vectors = np.asarray(self._embeddings().embed_documents(texts), dtype=np.float32)
+                self._vectors = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+            return self._vectors

@@ -1,0 +1,64 @@
+"""Text normalization shared by every matcher: questions and labels are compared in one form."""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from functools import cache
+
+import jieba
+import opencc
+
+jieba.setLogLevel(logging.WARNING)
+
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_LATIN = re.compile(r"[A-Za-z]+")
+
+
+@cache
+def _t2s() -> opencc.OpenCC:
+    return opencc.OpenCC("t2s")
+
+
+def normalize(text: str) -> str:
+    """NFKC (full-width digits and brackets), Traditional → Simplified, lower case, single spaces."""
+    text = _t2s().convert(unicodedata.normalize("NFKC", text))
+    return re.sub(r"\s+", " ", text).strip().lower()
+
+
+def language(text: str) -> str:
+    """"en" when Latin words outweigh Chinese characters (agency names aside), else "zh"."""
+    latin = sum(len(w) for w in _LATIN.findall(text))
+    return "en" if latin > 2 * len(_CJK.findall(text)) else "zh"
+
+
+def zh_tokens(text: str) -> list[str]:
+    """jieba search-mode tokens (compound words and their parts), Chinese only."""
+    return [t for t in jieba.cut_for_search(text) if _CJK.search(t)]
+
+
+_STOP_WORDS_EN = (
+    "a an the of in on at to for from by with and or is are was were be been did do does how many much what "
+    "which who whom when where why this that these those it its their there number year years "
+    "please tell me about show give"
+)
+_STOP_EN = frozenset(_STOP_WORDS_EN.split())
+
+
+def en_tokens(text: str) -> list[str]:
+    """Lower-case English word stems without stop words (penalties ~ penalty, received ~ receive)."""
+    return [_stem(w) for w in re.findall(r"[a-z]+", text.lower()) if w not in _STOP_EN and len(w) > 1]
+
+
+def _stem(word: str) -> str:
+    # A crude suffix stripper: labels and questions are short, and both sides go through it, so a
+    # full stemmer (nltk, snowball) would add a dependency for no measurable gain.
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith("s") and not word.endswith("ss") and len(word) > 3:
+        word = word[:-1]
+    for suffix in ("ing", "ed", "e"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            return word[: -len(suffix)]
+    return word

@@ -1,0 +1,197 @@
+"""End to end: real ingest of corpus/xizang_zjt_2021.txt and generated reports into a real store
+(SQLite + Chroma + the multilingual e5 model), then questions in Chinese and English."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+from langchain_core.messages import AIMessage
+
+from ingest.pipeline import ingest
+from ingest.settings import Settings
+from ingest.store import Store
+from qa import Engine
+from qa.facts import fmt
+from qa.text import normalize
+from tests.reportgen import Spec, random_spec, render
+
+ROOT = Path(__file__).resolve().parents[1]
+XIZANG = "西藏自治区住房和城乡建设厅"
+WUJIN = "常州市武进区人民政府"
+YEARS = (2021, 2022, 2023)
+
+
+@pytest.fixture(scope="session")
+def specs() -> dict[int, Spec]:
+    return {year: random_spec(WUJIN, year, seed=7) for year in YEARS}
+
+
+@pytest.fixture(scope="session")
+def store(tmp_path_factory: pytest.TempPathFactory, specs: dict[int, Spec]) -> Store:
+    """One store for the session: the model loads once and every test reads the same corpus."""
+    home = tmp_path_factory.mktemp("qa")
+    files = [render(spec, "html", home / "in" / f"wujin_{year}.html") for year, spec in specs.items()]
+    store = Store(Settings(home=home / "store"))
+    results = ingest([ROOT / "corpus" / "xizang_zjt_2021.txt"], store)
+    # The generated reports' agency is given, as `reportqa ingest --agency` would: these tests are about
+    # answering, and metadata extraction has its own tests.
+    results += ingest(files, store, agency=WUJIN)
+    assert [r.status for r in results] == ["added"] * 4, results
+    return store
+
+
+@pytest.fixture(scope="session")
+def engine(store: Store) -> Engine:
+    return Engine(store)
+
+
+def number(spec: Spec, table: str, row: str, column: str) -> str:
+    value = spec.numbers[(table, row, column)]
+    assert value is not None
+    return fmt(value)
+
+
+def test_user_example_cites_the_penalty_cell(engine: Engine) -> None:
+    answer = engine.answer("2021年西藏住建厅行政处罚多少件？")
+    assert (answer.kind, answer.value) == ("fact", "3")
+    cite = answer.citations[0]
+    assert (cite.agency, cite.year, cite.table_key, cite.row_key, cite.cell) == (XIZANG, 2021, "enforcement",
+                                                                                  "penalty", "3")
+    assert cite.row == "行政处罚" and cite.table == "第二十条第（六）项"
+    assert "3" in answer.answer and XIZANG in answer.answer
+
+
+def test_english_question_english_answer(engine: Engine) -> None:
+    answer = engine.answer("How many administrative penalties did the Tibet housing department make in 2021?")
+    assert (answer.kind, answer.value) == ("fact", "3")
+    assert answer.answer.startswith("In 2021")
+
+
+def test_values_of_generated_reports(engine: Engine, specs: dict[int, Spec]) -> None:
+    spec = specs[2022]
+    answer = engine.answer("2022年武进区政府行政处罚多少件？")
+    assert answer.value == number(spec, "enforcement", "penalty", "decisions")
+    answer = engine.answer("How many requests were granted in full by Wujin District in 2022?")
+    assert answer.value == number(spec, "requests", "granted", "total")
+    assert answer.citations[0].row_key == "granted" and answer.citations[0].column_key == "total"
+    answer = engine.answer("武进区2022年复议纠正多少件")
+    assert answer.value == number(spec, "review", "cases", "review_corrected")
+
+
+def test_no_year_uses_the_latest_report_and_says_so(engine: Engine, specs: dict[int, Spec]) -> None:
+    answer = engine.answer("武进区新收申请多少件？")
+    assert answer.value == number(specs[2023], "requests", "new", "total")
+    assert "2023" in answer.answer and answer.citations[0].year == 2023
+
+
+def test_compare_gives_both_values_and_the_difference(engine: Engine, specs: dict[int, Spec]) -> None:
+    answer = engine.answer("武进区2021年和2023年新收申请比较")
+    a = specs[2021].numbers[("requests", "new", "total")]
+    b = specs[2023].numbers[("requests", "new", "total")]
+    assert answer.kind == "compare" and answer.value == fmt(b - a)
+    assert {c.year for c in answer.citations} == {2021, 2023}
+    assert [p[1] for p in answer.chart] == [a, b]
+
+
+def test_trend_covers_every_year(engine: Engine) -> None:
+    answer = engine.answer("武进区历年行政处罚")
+    assert answer.kind == "trend"
+    assert [p[0] for p in answer.chart] == ["2021", "2022", "2023"]
+    assert len(answer.citations) == 3
+
+
+def test_three_turn_conversation(engine: Engine, specs: dict[int, Spec]) -> None:
+    turns = ["2021年武进区新收申请多少？", "那2022年呢？", "按自然人分呢"]
+    answers = [engine.answer(q, turns[:i]) for i, q in enumerate(turns)]
+    assert answers[0].value == number(specs[2021], "requests", "new", "total")
+    assert answers[1].value == number(specs[2022], "requests", "new", "total")
+    assert answers[2].value == number(specs[2022], "requests", "new", "natural_person")
+    assert answers[2].citations[0].column == "自然人"
+
+
+def test_english_follow_up_sums_both_kinds_of_lawsuit(engine: Engine, specs: dict[int, Spec]) -> None:
+    history = ["How many administrative penalties did Wujin District make in 2022?"]
+    answer = engine.answer("what about lawsuits?", history)
+    spec = specs[2022]
+    expected = spec.numbers[("review", "cases", "suit_direct_total")] + spec.numbers[
+        ("review", "cases", "suit_after_review_total")]
+    assert answer.value == fmt(expected)
+    assert {c.column_key for c in answer.citations} == {"suit_direct_total", "suit_after_review_total"}
+
+
+def test_refusals_say_what_exists(engine: Engine) -> None:
+    absent_year = engine.answer("2030年武进区行政处罚多少件？")
+    assert absent_year.kind == "refusal" and "2021、2022、2023" in absent_year.answer
+    assert absent_year.value is None and not absent_year.citations
+    absent_agency = engine.answer("北京市海淀区2022年行政处罚多少件？")
+    assert absent_agency.kind == "refusal" and XIZANG in absent_agency.answer
+    absent_metric = engine.answer("2022年武进区有多少名公务员？")
+    assert absent_metric.kind == "refusal" and absent_metric.value is None
+    other_agency_year = engine.answer("and the Tibet housing department?", ["2022年武进区行政处罚多少件？"])
+    assert other_agency_year.kind == "refusal" and "2021" in other_agency_year.answer
+
+
+def test_narrative_cites_the_right_section(engine: Engine) -> None:
+    answer = engine.answer("西藏住建厅存在哪些问题？")
+    assert answer.kind == "narrative" and answer.citations
+    assert "问题" in normalize(answer.citations[0].section)
+    assert answer.citations[0].snippet in answer.answer
+
+
+def test_fee_in_prose_is_a_narrative_answer(engine: Engine) -> None:
+    answer = engine.answer("武进区2022年信息处理费收了多少？")
+    assert answer.kind == "narrative"
+    assert any("信息处理费" in c.snippet and c.year == 2022 for c in answer.citations)
+
+
+def test_fake_llm_phrases_narrative_and_keeps_citations(store: Store) -> None:
+    llm = GenericFakeChatModel(messages=iter([AIMessage(content="主要问题是信息公开机制还不健全 [1]。")]))
+    answer = Engine(store, llm=llm).answer("西藏住建厅存在哪些问题？")
+    assert answer.kind == "narrative"
+    assert answer.answer == "主要问题是信息公开机制还不健全 [1]。"
+    assert answer.citations and "问题" in normalize(answer.citations[0].section)
+
+
+def test_no_agency_and_several_fit_asks_back(engine: Engine) -> None:
+    answer = engine.answer("how many administrative penalties in 2021")
+    assert answer.kind == "clarify" and {c.agency for c in answer.citations} == {XIZANG, WUJIN}
+
+
+def test_filters_restrict_the_question(engine: Engine, specs: dict[int, Spec]) -> None:
+    answer = engine.answer("行政处罚多少件", agency=WUJIN, year=2022)
+    assert answer.value == number(specs[2022], "enforcement", "penalty", "decisions")
+
+
+def test_stream_events_and_json(engine: Engine) -> None:
+    events = list(engine.answer_stream("2021年西藏住建厅行政处罚多少件？"))
+    assert events[0].channel == "kind" and events[0].text == "fact"
+    assert {e.channel for e in events} >= {"value", "text", "citation"}
+    data = engine.answer("2021年西藏住建厅行政处罚多少件？").to_json()
+    assert data["value"] == "3" and data["citations"][0]["row"] == "行政处罚"
+
+
+def test_one_engine_serves_threads(engine: Engine) -> None:
+    questions = ["2021年西藏住建厅行政处罚多少件？", "武进区历年行政处罚", "西藏住建厅存在哪些问题？"] * 3
+    expected = {q: engine.answer(q).answer for q in set(questions)}
+    results: dict[int, str] = {}
+
+    def ask(i: int, q: str) -> None:
+        results[i] = engine.answer(q).answer
+
+    threads = [threading.Thread(target=ask, args=(i, q)) for i, q in enumerate(questions)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [results[i] for i in range(len(questions))] == [expected[q] for q in questions]
+
+
+def test_engine_sees_reports_ingested_after_it_started(tmp_path: Path, store: Store) -> None:
+    fresh = Store(Settings(home=tmp_path / "store"), embeddings=store.embeddings)
+    engine = Engine(fresh)
+    assert engine.answer("2021年西藏住建厅行政处罚多少件？").kind == "refusal"
+    ingest([ROOT / "corpus" / "xizang_zjt_2021.txt"], fresh)
+    assert engine.answer("2021年西藏住建厅行政处罚多少件？").value == "3"

@@ -1,0 +1,145 @@
+"""understand(): agencies, years, metrics, operations and follow-ups, from a list of agency names."""
+
+from __future__ import annotations
+
+import pytest
+
+from qa.agencies import AgencyIndex, parse_name
+from qa.understand import understand, years_in
+
+AGENCIES = (
+    "西藏自治区住房和城乡建设厅",
+    "淮安市洪泽区人民政府",
+    "平潭综合实验区",
+    "上海市人民政府办公厅",
+    "上海市科学技术委员会",
+    "沭阳县人民政府",
+)
+INDEX = AgencyIndex(AGENCIES)
+
+
+def test_agency_names_split_into_places_and_organ() -> None:
+    assert parse_name("淮安市洪泽区人民政府").places == ("淮安市", "洪泽区")
+    assert parse_name("西藏自治区住房和城乡建设厅").organ == "住房和城乡建设厅"
+    assert parse_name("平潭综合实验区").organ == ""
+
+
+@pytest.mark.parametrize(
+    ("text", "agency"),
+    [
+        ("洪泽区政府", "淮安市洪泽区人民政府"),
+        ("洪泽", "淮安市洪泽区人民政府"),
+        ("平潭实验区", "平潭综合实验区"),
+        ("平潭", "平潭综合实验区"),
+        ("西藏住建厅", "西藏自治区住房和城乡建设厅"),
+        ("西藏自治區住建廳", "西藏自治区住房和城乡建设厅"),
+        ("上海科委", "上海市科学技术委员会"),
+        ("上海市政府办公厅", "上海市人民政府办公厅"),
+        ("Hongze District", "淮安市洪泽区人民政府"),
+        ("and Pingtan?", "平潭综合实验区"),
+        ("Tibet housing department", "西藏自治区住房和城乡建设厅"),
+        ("Shanghai Science and Technology Commission", "上海市科学技术委员会"),
+        ("Shuyang County", "沭阳县人民政府"),
+    ],
+)
+def test_agency_aliases(text: str, agency: str) -> None:
+    assert INDEX.match(text).agencies == (agency,)
+
+
+def test_ambiguous_and_unknown_agencies() -> None:
+    assert INDEX.match("上海2019年").candidates == ("上海市人民政府办公厅", "上海市科学技术委员会")
+    assert INDEX.match("北京市2021年行政处罚").unknown == "北京市"
+    assert INDEX.match("洪泽区公安局").unknown == "洪泽区公安局"
+    assert INDEX.match("西藏自治区人民政府").unknown
+    assert INDEX.match("Tibet public security bureau").unknown
+    assert INDEX.match("how many administrative penalties in 2021") == INDEX.match("")
+
+
+@pytest.mark.parametrize(
+    ("text", "years", "offsets", "is_range"),
+    [
+        ("2021年", (2021,), (), False),
+        ("2021年度", (2021,), (), False),
+        ("二〇二一年", (2021,), (), False),
+        ("2019-2024", tuple(range(2019, 2025)), (), True),
+        ("2019至2024年", tuple(range(2019, 2025)), (), True),
+        ("2023 vs 2024", (2023, 2024), (), False),
+        ("2023年和2024年", (2023, 2024), (), False),
+        ("去年", (), (-1,), False),
+        ("requests carried over from last year", (), (), False),
+    ],
+)
+def test_years(text: str, years: tuple, offsets: tuple, is_range: bool) -> None:
+    assert years_in(text) == (years, offsets, is_range)
+
+
+@pytest.mark.parametrize(
+    ("question", "cell"),
+    [
+        ("2021年西藏住建厅行政处罚多少件？", ("enforcement", "penalty", "decisions")),
+        ("how many administrative penalties in 2021", ("enforcement", "penalty", "decisions")),
+        ("平潭新收申请多少", ("requests", "new", "total")),
+        ("洪泽区收到多少申请", ("requests", "new", "total")),
+        ("requests granted in full", ("requests", "granted", "total")),
+        ("how many requests were partly granted", ("requests", "partly_granted", "total")),
+        ("复议纠正", ("review", "cases", "review_corrected")),
+        ("lawsuits filed directly", ("review", "cases", "suit_direct_total")),
+        ("fees collected", ("fees", "admin_fees", "amount")),
+        ("规范性文件", ("rules", "normative_documents", "in_force")),
+        ("商业企业申请", ("requests", "new", "business")),
+        ("本机关不掌握相关政府信息的有几件", ("requests", "unavailable_not_held", "total")),
+    ],
+)
+def test_metrics(question: str, cell: tuple[str, str, str]) -> None:
+    q = understand(question, (), INDEX)
+    assert (q.table, q.row, q.column) == cell
+    assert not q.narrative
+
+
+def test_groups_sum_their_members() -> None:
+    q = understand("平潭2021年不予公开的有多少", (), INDEX)
+    assert q.row == "withheld" and len(q.rows) == 8
+    q = understand("what about lawsuits?", (), INDEX)
+    assert q.columns == ("suit_direct_total", "suit_after_review_total")
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["西藏住建厅存在什么问题？", "平潭政府信息公开平台建设情况如何", "洪泽区信息处理费怎么收", "天气怎么样"],
+)
+def test_unrelated_or_narrative_questions_get_no_metric(question: str) -> None:
+    q = understand(question, (), INDEX)
+    assert q.narrative and q.table is None
+
+
+def test_operations() -> None:
+    assert understand("平潭2019-2024年新收申请", (), INDEX).operation == "trend"
+    assert understand("平潭历年行政处罚", (), INDEX).operation == "trend"
+    assert understand("Pingtan requests granted in full 2023 vs 2024", (), INDEX).operation == "compare"
+    assert understand("洪泽和平潭2023年行政处罚", (), INDEX).operation == "compare"
+    assert understand("哪个机关2021年行政处罚最多", (), INDEX).operation == "rank"
+    assert understand("2021年西藏住建厅行政处罚多少件", (), INDEX).operation == "value"
+
+
+def test_language() -> None:
+    assert understand("how many administrative penalties did 西藏住建厅 make", (), INDEX).language == "en"
+    assert understand("2021年西藏住建厅行政处罚多少件", (), INDEX).language == "zh"
+
+
+def test_follow_ups_reuse_the_previous_slots() -> None:
+    history = ["2021年平潭新收申请多少？"]
+    q = understand("那2022年呢？", history, INDEX)
+    assert (q.agencies, q.years, q.row, q.column) == (("平潭综合实验区",), (2022,), "new", "total")
+    history.append("那2022年呢？")
+    q = understand("按自然人分呢", history, INDEX)
+    assert (q.agencies, q.years, q.row, q.column) == (("平潭综合实验区",), (2022,), "new", "natural_person")
+    history.append("按自然人分呢")
+    q = understand("and Hongze?", history, INDEX)
+    assert (q.agencies, q.years, q.row, q.column) == (("淮安市洪泽区人民政府",), (2022,), "new", "natural_person")
+    q = understand("what about lawsuits?", history, INDEX)
+    assert (q.agencies, q.years, q.table) == (("平潭综合实验区",), (2022,), "review")
+
+
+def test_follow_up_keeps_a_trend() -> None:
+    q = understand("and Hongze?", ["Pingtan penalties 2019 to 2024"], INDEX)
+    assert q.operation == "trend" and q.agencies == ("淮安市洪泽区人民政府",) and q.row == "penalty"
