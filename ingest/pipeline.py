@@ -16,7 +16,10 @@ from ingest import readers
 from ingest.checks import check
 from ingest.chunking import chunk
 from ingest.errors import IngestError
+from ingest.model import Fact
+from ingest.schema import BY_KEY
 from ingest.store import Store
+from ingest.table_layout import PARTS, expected_cells
 from ingest.tables import extract_facts
 
 Status = Literal["added", "unchanged", "replaced", "error"]
@@ -55,18 +58,24 @@ def ingest(
     agency: str | None = None,
     year: int | None = None,
     progress: Callable[[FileResult], None] | None = None,
+    source_name: str | None = None,
 ) -> list[FileResult]:
-    """Ingest files and folders into `store`; returns one result per file, in order."""
+    """Ingest files and folders into `store`; returns one result per file, in order.
+
+    `source_name` replaces the file name shown in citations (uploads are stored under generated names).
+    """
     store.recover()
     results = []
-    for result in _ingest_each(expand(paths), store, agency, year):
+    for result in _ingest_each(expand(paths), store, agency, year, source_name):
         results.append(result)
         if progress:
             progress(result)
     return results
 
 
-def _ingest_each(files: list[Path], store: Store, agency: str | None, year: int | None) -> Iterator[FileResult]:
+def _ingest_each(
+    files: list[Path], store: Store, agency: str | None, year: int | None, source_name: str | None
+) -> Iterator[FileResult]:
     limit = store.settings.max_upload_mb * 1024 * 1024
     for path in files:
         try:
@@ -74,27 +83,46 @@ def _ingest_each(files: list[Path], store: Store, agency: str | None, year: int 
                 raise IngestError(str(path), "no such file")
             if path.stat().st_size > limit:
                 raise IngestError(path.name, f"file is larger than {store.settings.max_upload_mb} MB")
-            yield _ingest_one(path, store, agency, year)
+            yield _ingest_one(path, store, agency, year, source_name)
         except IngestError as err:
             yield FileResult(str(path), "error", None, err.reason)
         except Exception as err:  # one broken file must never stop the others
             yield FileResult(str(path), "error", None, f"unexpected {type(err).__name__}: {err}")
 
 
-def _ingest_one(path: Path, store: Store, agency: str | None, year: int | None) -> FileResult:
+def _ingest_one(
+    path: Path, store: Store, agency: str | None, year: int | None, source_name: str | None
+) -> FileResult:
     report = readers.read(path, agency=agency, year=year)
+    if source_name:
+        report = replace(report, source=source_name)
     facts = extract_facts(report)
-    templates = Counter(f.template for f in facts).most_common(1)
-    report = replace(report, template=templates[0][0] if templates else None)
+    report = replace(report, template=_template(facts))
     violations = check(facts)
     chunks = chunk(report, facts, store.settings.chunk_chars)
     status = store.put(report, facts, violations, chunks)
     notes = [f"{report.agency} {report.year}"]
     if not facts:
         notes.append("no standard tables found: prose only")
+    elif missing := _missing_tables(facts, report.template):
+        notes.append(f"tables not found: {'、'.join(missing)}")
     if violations:
         notes.append(f"{len(violations)} identity violation(s)")
     ambiguous = sum(f.status == "ambiguous" for f in facts)
     if ambiguous:
         notes.append(f"{ambiguous} ambiguous cell(s)")
     return FileResult(str(path), status, report.id, "; ".join(notes), len(chunks), len(facts))
+
+
+def _template(facts: list[Fact]) -> str | None:
+    """The report's format version: Table 2's headers tell the versions apart best (Table 3 of many 2021
+    reports keeps the 2019 single 其他处理 row), so its facts decide, then the majority."""
+    proactive = [f.template for f in facts if BY_KEY[f.table].section == "proactive"]
+    votes = Counter(proactive or [f.template for f in facts]).most_common(1)
+    return votes[0][0] if votes else None
+
+
+def _missing_tables(facts: list[Fact], template: str) -> list[str]:
+    """Titles of the standard tables the report's template has but no fact was read from."""
+    found = {f.table for f in facts}
+    return [BY_KEY[part].title for part in PARTS if part not in found and expected_cells(part, template)]

@@ -196,7 +196,7 @@ def serve(host: str, port: int, auth: str | None) -> None:
     """Start the web chat."""
     from ui.web.app import serve as run
 
-    run(host=host, port=port, auth=auth)
+    run(_engine(), host=host, port=port, auth=auth)
 
 
 def main() -> None:

@@ -1,0 +1,161 @@
+"""The chat tab: question box, conversation, and beside it the sources of the latest (or clicked) answer.
+
+The page consumes the engine's event stream (qa/model.py `AnswerEvent`): text is streamed into the
+chatbot, citations and chart points are collected and drawn when the answer is complete. Each browser
+session keeps its own turns in a `gr.State`; the engine and store are shared by all sessions.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+import gradio as gr
+
+from ingest.errors import ReportQAError
+from ingest.model import Fact, Violation
+from ingest.store import Store
+from qa import Engine
+from qa.model import Citation
+from ui.web.render import SOURCES_CSS, answer_text, chart_frame, sources_html
+
+log = logging.getLogger(__name__)
+
+EXAMPLES = [
+    "how many administrative penalties in 2021",
+    "2021年行政处罚多少件？",
+    "2021年收到多少政府信息公开申请？",
+    "行政复议的结果如何？",
+    "历年行政许可决定数量的变化趋势",
+    "政府信息公开工作存在哪些主要问题？",
+]
+ALL = ""  # dropdown value meaning "no filter"
+IDLE_SOURCES = '<p class="src-empty">提问后，这里显示回答引用的表格与原文。</p>'
+
+
+class ChatPage:
+    """Owns the chat widgets; `refresh_filters` is what the corpus tab triggers after a change."""
+
+    def __init__(self, store: Store, engine: Engine) -> None:
+        self.store = store
+        self.engine = engine
+
+    def build(self) -> None:
+        """Create the widgets inside the current Blocks context and wire their events."""
+        self.turns = gr.State([])  # per session: one dict per answered question (see _turn)
+        with gr.Row():
+            with gr.Column(scale=3):
+                with gr.Row():
+                    self.agency = gr.Dropdown(label="机构", choices=[("全部机构", ALL)], value=ALL)
+                    self.year = gr.Dropdown(label="年份", choices=[("全部年份", ALL)], value=ALL)
+                self.chatbot = gr.Chatbot(
+                    label="对话", height=520, elem_id="chat", render_markdown=False, allow_tags=False,
+                    buttons=["copy"], feedback_options=None,
+                    placeholder="请就已入库的政府信息公开年度报告提问，回答会给出所依据的表格单元格。",
+                )
+                with gr.Row():
+                    self.question = gr.Textbox(
+                        show_label=False, placeholder="例如：2021年行政处罚多少件？", scale=5, elem_id="question",
+                        submit_btn=False, autofocus=True,
+                    )
+                    self.send = gr.Button("发送", variant="primary", scale=1, elem_id="send")
+                gr.Examples(EXAMPLES, inputs=[self.question], label="示例问题")
+                self.clear = gr.Button("清空对话", size="sm")
+            with gr.Column(scale=2):
+                gr.Markdown("### 来源")
+                self.sources = gr.HTML(IDLE_SOURCES, css_template=SOURCES_CSS, elem_id="sources", js_on_load=None)
+                self.line = gr.LinePlot(
+                    x="label", y="value", visible=False, label="趋势", x_title="年份", y_title="数值", y_lim=[0, None]
+                )
+                self.bar = gr.BarPlot(x="label", y="value", visible=False, label="比较", x_title="", y_title="数值")
+        outputs = [self.chatbot, self.question, self.turns, self.sources, self.line, self.bar]
+        inputs = [self.question, self.chatbot, self.turns, self.agency, self.year]
+        gr.on(
+            [self.question.submit, self.send.click], self.respond, inputs, outputs, api_name="ask",
+            show_progress_on=[self.sources],
+        )
+        self.chatbot.select(
+            self.show_turn, [self.turns], [self.sources, self.line, self.bar], api_visibility="private"
+        )
+        self.clear.click(
+            lambda: ([], "", [], IDLE_SOURCES, gr.LinePlot(visible=False), gr.BarPlot(visible=False)),
+            None, outputs, queue=False, api_visibility="private",
+        )
+
+    def refresh_filters(self, agency: str, year: str) -> tuple[gr.Dropdown, gr.Dropdown]:
+        """Picker choices from the reports now in the store, keeping the current picks that still exist."""
+        reports = self.store.reports()
+        agencies = sorted({r.agency for r in reports})
+        years = sorted({str(r.year) for r in reports}, reverse=True)
+        return (
+            gr.Dropdown(choices=[("全部机构", ALL), *agencies], value=agency if agency in agencies else ALL),
+            gr.Dropdown(choices=[("全部年份", ALL), *years], value=year if year in years else ALL),
+        )
+
+    def respond(
+        self, question: str, messages: list[dict], turns: list[dict], agency: str, year: str
+    ) -> Iterator[tuple]:
+        """Stream one answer into the chat, then show its sources and chart."""
+        question = (question or "").strip()
+        if not question:
+            yield messages, "", turns, gr.skip(), gr.skip(), gr.skip()
+            return
+        history = [t["question"] for t in turns]
+        messages = [*messages, {"role": "user", "content": answer_text(question)},
+                    {"role": "assistant", "content": "…"}]
+        yield messages, "", turns, '<p class="src-empty">正在查找…</p>', gr.skip(), gr.skip()
+        text, citations, points, kind = "", [], (), ""
+        try:
+            for event in self.engine.answer_stream(
+                question, history, agency=agency or None, year=int(year) if year else None
+            ):
+                if event.channel == "text":
+                    text += event.text
+                    messages[-1] = {"role": "assistant", "content": answer_text(text)}
+                    yield messages, "", turns, gr.skip(), gr.skip(), gr.skip()
+                elif event.channel == "citation" and event.citation is not None:
+                    citations.append(event.citation)
+                elif event.channel == "chart":
+                    points = event.points
+                elif event.channel == "kind":
+                    kind = event.text
+        except ReportQAError as err:
+            text = f"{text}\n\n无法回答：{err}".strip()
+        except Exception:  # a broken answer must not break the session; the log keeps the trace
+            log.exception("answering %r failed", question)
+            text = f"{text}\n\n回答时出现内部错误，请换个问法或稍后再试。".strip()
+        messages[-1] = {"role": "assistant", "content": answer_text(text)}
+        turn = {"question": question, "sources": self._sources(citations), "kind": kind, "points": list(points)}
+        turns = [*turns, turn]
+        yield (messages, "", turns, *_turn_outputs(turn))
+
+    def show_turn(self, turns: list[dict], evt: gr.SelectData) -> tuple:
+        """Clicking a message shows the sources of that question's answer."""
+        index = evt.index if isinstance(evt.index, int) else evt.index[0]
+        if not turns or index // 2 >= len(turns):
+            return gr.skip(), gr.skip(), gr.skip()
+        return _turn_outputs(turns[index // 2])
+
+    def _sources(self, citations: list[Citation]) -> str:
+        tables: dict[tuple[str, str], list[Fact]] = {}
+        violations: dict[str, list[Violation]] = {}
+        for c in citations:
+            if c.table_key and (c.report_id, c.table_key) not in tables:
+                tables[(c.report_id, c.table_key)] = self.store.facts(report_id=c.report_id, table=c.table_key)
+            if c.report_id not in violations:
+                violations[c.report_id] = self.store.violations(c.report_id)
+        reports = {r.id: r for r in self.store.reports()}
+        return sources_html(citations, tables, reports, violations)
+
+
+def _turn_outputs(turn: dict) -> tuple:
+    """Sources HTML, line plot and bar plot for one answered question."""
+    points = [tuple(p) for p in turn["points"]]
+    frame = chart_frame(points)
+    trend = bool(points) and turn["kind"] == "trend"
+    compare = bool(points) and not trend
+    return (
+        turn["sources"],
+        gr.LinePlot(value=frame, visible=trend),
+        gr.BarPlot(value=frame, visible=compare),
+    )
