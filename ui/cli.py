@@ -44,11 +44,10 @@ def cli() -> None:
 @cli.command()
 def model() -> None:
     """Materialize the offline multilingual embedding model (run once by `make setup`)."""
-    from ingest.embeddings import materialize
+    from ingest.embeddings import checksum, default_model_dir, materialize
 
-    settings = Settings()
-    path = materialize(settings.model_cache / "multilingual-e5-small")
-    click.echo(f"model ready: {path}")
+    path = materialize(default_model_dir(Settings()))
+    click.echo(f"model ready: {path} (checksum {checksum(path)})")
 
 
 @cli.command()
