@@ -139,7 +139,7 @@ class Fact:
     kind: ValueKind
     status: FactStatus = "ok"
     candidates: tuple[float, ...] = ()  # the values a flattened row allows, when status is ambiguous
-    note: str = ""  # e.g. an unexplained extra value next to the cell, kept and reported
+    note: str = ""  # values printed beside the cell under no column (`行政处罚 3 2` → "2"), kept and reported
     ref: CellRef = field(default_factory=lambda: CellRef(source=""))
 
 

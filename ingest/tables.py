@@ -172,7 +172,7 @@ def _printed(found: FoundRow) -> str:
 
 def _extras_note(extras: Sequence[Slot]) -> str:
     values = [s.raw.strip() for s in extras if clean(s.raw)]
-    return f"extra value beside this cell, under no printed column: {' '.join(values)}" if values else ""
+    return " ".join(values)
 
 
 def _t2_template(found: FoundRow, fallback: Template) -> Template:

@@ -137,8 +137,8 @@ def describe(reading: Reading, label: str, label_en: str, zh: bool) -> str:
                 else f"In {reading.year}, {who} reported {value}{unit_en} for {label_en}.")
     notes = [f.note for f in reading.facts if f.note]
     if notes:
-        sentence += (f"（注意：报告中该格旁另有未标注的数值：{'；'.join(notes)}）" if zh
-                     else f" (Note: the report prints an unlabelled extra value next to it: {'; '.join(notes)}.)")
+        sentence += (f"（注意：报告在该格旁另印有不属于任何表头的数值：{'；'.join(notes)}）" if zh
+                     else f" (Note: the report prints an extra value under no column next to it: {'; '.join(notes)}.)")
     if reading.inconsistent:
         sentence += ("（注意：该表的勾稽关系在报告中不成立，数值按原文引用。）" if zh
                      else " (Note: the table's sum identity is broken in the report; the value is quoted as printed.)")

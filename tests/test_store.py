@@ -52,7 +52,7 @@ def test_put_is_idempotent_and_replaces(store: Store) -> None:
 
 def test_fact_round_trip_keeps_provenance(store: Store) -> None:
     report = _report()
-    fact = replace(_fact(report), status="ambiguous", value=None, candidates=(1.0, 2.0), note="extra value 2")
+    fact = replace(_fact(report), status="ambiguous", value=None, candidates=(1.0, 2.0), note="2")
     violation = Violation(report.id, "requests", "一+二 = （七）总计+四", "total", 5.0, 4.0)
     store.put(report, [fact], [violation], _chunks(report, "x"))
     assert store.facts(report_id=report.id, table="enforcement") == [fact]

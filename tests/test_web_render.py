@@ -76,14 +76,14 @@ def test_ambiguous_cell_shows_its_candidates() -> None:
 
 
 def test_fact_card_names_report_section_page_and_file() -> None:
-    facts = [_fact("penalty", "行政处罚", "3", note="an unexplained extra value 2 follows the cell")]
+    facts = [_fact("penalty", "行政处罚", "3", note="2")]
     soup = _soup(sources_html([_citation()], {(RID, "enforcement"): facts}, {RID: _report()}, {}))
     card = soup.select_one("details.src-card")
     assert card.has_attr("open")
     assert "某某市某某局2021年政府信息公开工作年度报告" in card.summary.get_text()
     meta = card.select_one(".src-meta").get_text()
     assert "第二十条第（六）项" in meta and "第 4 页" in meta and "r.txt" in meta
-    assert "extra value 2" in card.select_one(".src-flags").get_text()
+    assert "不属于任何表头的数值 2" in card.select_one(".src-flags").get_text()
     assert card.select_one("td.cited").get_text() == "3"
 
 

@@ -172,7 +172,7 @@ def _flags(cited: Sequence[Citation], facts: Sequence[Fact], violations: Sequenc
         elif status == "inconsistent":
             items.append(f"{where} 与表内其他数字的勾稽关系不符")
         if fact and fact.note:
-            items.append(f"{where}：{fact.note}")
+            items.append(f"{where}：该格旁另印有不属于任何表头的数值 {fact.note}")
     lines = [f"<li>{escape(item)}</li>" for item in items]
     tables = {c.table_key for c in cited}
     for v in violations:
