@@ -185,6 +185,8 @@ class Store:
                 db.executemany("INSERT INTO violations VALUES (?,?,?,?,?,?)", map(astuple, violations))
                 db.executemany(f"INSERT INTO chunks VALUES ({','.join('?' * 10)})", map(astuple, chunks))
                 db.execute("DELETE FROM pending WHERE version = ?", (version,))
+                if old is not None:
+                    self._retire(db, _version(report.id, old))
                 self._bump(db)
             if old is not None:
                 self._drop_vectors(_version(report.id, old))
@@ -198,19 +200,19 @@ class Store:
                 return False
             with self._db() as db:
                 self._delete_rows(db, report_id)
+                self._retire(db, _version(report_id, old))
                 self._bump(db)
             self._drop_vectors(_version(report_id, old))
             return True
 
     def recover(self) -> int:
-        """Drop vectors of versions whose ingest never committed (a crash); returns how many."""
+        """Drop vectors of versions a crash left behind: never committed, or replaced or removed but not yet
+        dropped; returns how many."""
         with self._write_lock, self._db() as db:
             committed = {_version(i, h) for i, h in db.execute("SELECT id, content_hash FROM reports")}
             stale = [v for (v,) in db.execute("SELECT version FROM pending") if v not in committed]
         for version in stale:
             self._drop_vectors(version)
-            with self._db() as db:
-                db.execute("DELETE FROM pending WHERE version = ?", (version,))
         return len(stale)
 
     def count_vectors(self) -> int:
@@ -248,11 +250,19 @@ class Store:
             "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
         )
 
+    @staticmethod
+    def _retire(db: sqlite3.Connection, version: str) -> None:
+        """List a version whose vectors are about to be dropped, in the transaction that uncommits it,
+        so that recover() finishes the drop if the process dies first."""
+        db.execute("INSERT OR IGNORE INTO pending VALUES (?)", (version,))
+
     def _drop_vectors(self, version: str) -> None:
         keys = self._record_manager.list_keys(group_ids=[version])
         if keys:
             self._chroma.delete(ids=keys)
             self._record_manager.delete_keys(keys)
+        with self._db() as db:
+            db.execute("DELETE FROM pending WHERE version = ?", (version,))
 
     @cached_property
     def embeddings(self) -> Embeddings:
