@@ -22,7 +22,11 @@ from ingest.normalize import clean, norm, scrub
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 _YEAR = r"(?P<year>(?:19|20)\d{2}) ?年度?"
 _TITLE = re.compile(rf"^(?P<pre>.*?){_YEAR} ?(?P<post>.*?)(?:政府信息公开|政务公开|信息公开)")
-_UNDATED = re.compile(r"^(.{2,30}?)(?:关于)?(?:政府信息公开|政务公开|信息公开).*(?:年度报告|年报)")
+# An undated title's agency; a title that opens with the report's own name (`政府信息公开工作年度报告`) names none,
+# though its first characters (`政府`) would fit the group.
+_UNDATED = re.compile(
+    r"^(?!(?:关于)?(?:政府信息公开|政务公开|信息公开))(.{2,30}?)(?:关于)?(?:政府信息公开|政务公开|信息公开).*(?:年度报告|年报)"
+)
 _TITLE_MARK = re.compile(r"^(?:文章)?标 *题 *[:：]? *")
 _META_LINE = re.compile(
     r"^(?:标 *题|索引号|文 *号|发布机构|发布日期|发布时间|时间|来源|栏目|原文链接|本地目录|背景色|字号)"

@@ -58,10 +58,41 @@ def all_row_patterns() -> tuple[Pattern, ...]:
     return tuple(p for t in (*T2_KEYS, "requests") for p in row_patterns(t))
 
 
+@dataclass(frozen=True)
+class _Gate:
+    """What any pattern of some tables needs of a text to score it, testable at C speed."""
+
+    inside: re.Pattern[str]  # finds any pattern text inside a text (exact and contained matches)
+    joined: str  # every pattern text, to find a text's core inside one
+    alphabet: frozenset[str]  # characters of the pattern cores a fuzzy match compares
+
+
+@cache
+def _gate(table_keys: tuple[str, ...]) -> _Gate:
+    patterns = [p for t in table_keys for p in row_patterns(t)]
+    texts = {p.text for p in patterns}
+    alphabet = frozenset(ch for p in patterns if not p.exact_only for ch in core(p.text))
+    return _Gate(re.compile("|".join(map(re.escape, texts))), "\n".join(texts), alphabet)
+
+
+def _could_score(text: str, table_keys: tuple[str, ...]) -> bool:
+    """False when no pattern can score `text`, so the rows of a long non-standard table (a 20,000-row file
+    catalogue) cost no per-pattern loop and no difflib comparison. Each test is a necessary condition of one
+    branch of `_score`; the fuzzy one because a ratio of at least 0.8 needs two thirds of the text's core to be
+    characters of the pattern (2M/(la+lb) ≥ 0.8 with M ≤ min(lb, characters of the core in the alphabet))."""
+    gate = _gate(table_keys)
+    if gate.inside.search(text):
+        return True
+    text_core = core(text)
+    if len(text_core) >= MIN_FRAGMENT and text_core in gate.joined:
+        return True
+    return len(text_core) >= 6 and 3 * sum(ch in gate.alphabet for ch in text_core) >= 2 * len(text_core)
+
+
 def score_label(label: str, table_keys: tuple[str, ...]) -> dict[tuple[str, str], float]:
     """(table, row) → score for one printed label; empty when it is no standard row."""
     text = key(label)
-    if not text:
+    if not text or not _could_score(text, table_keys):
         return {}
     scores: dict[tuple[str, str], float] = {}
     for table_key in table_keys:

@@ -99,12 +99,15 @@ def read(path: Path, *, agency: str | None = None, year: int | None = None) -> R
 
 
 def _metadata(soup: BeautifulSoup, draft: Draft) -> None:
+    tags = soup.find_all("meta")  # once: each search walks the whole page, a 20,000-row table included
+
     def meta(names: tuple[str, ...]) -> list[str]:
         found = []
         for name in names:
-            for tag in soup.find_all("meta", attrs={"name": name}) + soup.find_all("meta", attrs={"property": name}):
-                if tag.get("content", "").strip():
-                    found.append(tag["content"].strip())
+            for attr in ("name", "property"):
+                for tag in tags:
+                    if tag.get(attr) == name and tag.get("content", "").strip():
+                        found.append(tag["content"].strip())
         return found
 
     draft.titles += meta(_TITLE_META)
