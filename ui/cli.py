@@ -174,6 +174,24 @@ def ask(question: str, as_json: bool, agency: str | None, year: int | None) -> N
                 click.echo(f"  [{c.agency} {c.year}] {where} = {c.cell!r} ({c.source}, p.{c.page or '-'})")
 
 
+@cli.command(name="eval")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="scores and failures as JSON instead of Markdown")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="write predictions (JSONL) here")
+@click.option("--report", type=click.Path(dir_okay=False, path_type=Path), help="also write the Markdown report here")
+@click.option("--baseline", is_flag=True, help="also run a naive RAG baseline and show both side by side")
+def evaluate(file: Path, as_json: bool, out: Path | None, report: Path | None, baseline: bool) -> None:
+    """Score the engine on a labelled JSONL set: accuracy, citations, refusals, retrieval, latency."""
+    from qa.evaluate import run_eval
+
+    engine = _engine()
+    result = run_eval(file, engine.store, engine, baseline=baseline, out=out)
+    markdown = result.to_markdown()
+    if report:
+        report.write_text(markdown, encoding="utf-8")
+    click.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=1) if as_json else markdown)
+
+
 def _engine():
     from qa import Engine
 
