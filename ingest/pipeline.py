@@ -104,7 +104,7 @@ def _ingest_one(
     notes = [f"{report.agency} {report.year}"]
     if not facts:
         notes.append("no standard tables found: prose only")
-    elif missing := _missing_tables(facts, report.template):
+    elif missing := _missing_tables(facts):
         notes.append(f"tables not found: {'、'.join(missing)}")
     if violations:
         notes.append(f"{len(violations)} identity violation(s)")
@@ -122,7 +122,13 @@ def _template(facts: list[Fact]) -> str | None:
     return votes[0][0] if votes else None
 
 
-def _missing_tables(facts: list[Fact], template: str) -> list[str]:
-    """Titles of the standard tables the report's template has but no fact was read from."""
+def _missing_tables(facts: list[Fact]) -> list[str]:
+    """Titles of the standard tables that no fact was read from, counting only tables that every
+    template the facts show has (a mixed report is not missing the 2019-only 第二十条第（九）项)."""
     found = {f.table for f in facts}
-    return [BY_KEY[part].title for part in PARTS if part not in found and expected_cells(part, template)]
+    templates = {f.template for f in facts}
+    return [
+        BY_KEY[part].title
+        for part in PARTS
+        if part not in found and all(expected_cells(part, t) for t in templates)
+    ]
