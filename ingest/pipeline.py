@@ -6,6 +6,7 @@ store is never changed for the bad one (Store.put is atomic per report).
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
@@ -93,6 +94,10 @@ def _ingest_each(
 def _ingest_one(
     path: Path, store: Store, agency: str | None, year: int | None, source_name: str | None
 ) -> FileResult:
+    known = store.report_with_hash(hashlib.sha256(path.read_bytes()).hexdigest())
+    if known is not None and agency in (None, known.agency) and year in (None, known.year):
+        # The same bytes are already committed: skip reading, extracting and embedding.
+        return FileResult(str(path), "unchanged", known.id, f"{known.agency} {known.year}", known.chunks, known.facts)
     report = readers.read(path, agency=agency, year=year)
     if source_name:
         report = replace(report, source=source_name)

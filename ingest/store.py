@@ -94,6 +94,10 @@ class Store:
             ).fetchall()
         return [ReportInfo(*row) for row in rows]
 
+    def report_with_hash(self, content_hash: str) -> ReportInfo | None:
+        """The committed report read from a file with these bytes, if any."""
+        return next((r for r in self.reports() if r.content_hash == content_hash), None)
+
     def agencies(self) -> list[str]:
         return sorted({r.agency for r in self.reports()})
 
