@@ -38,7 +38,7 @@ _ORGAN_ABBREVIATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("市场监督管理", ("市场监管",)),
     ("卫生健康委员会", ("卫健委", "卫生健康委")),
     ("文化和旅游", ("文旅", "文化旅游")),
-    ("生态环境", ("环保",)),
+    ("生态环境", ("环保", "环境保护")),  # the bureau's name before the 2018 reform
     ("交通运输", ("交通",)),
     ("农业农村", ("农业",)),
     ("应急管理", ("应急",)),
@@ -46,6 +46,7 @@ _ORGAN_ABBREVIATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("委员会", ("委",)),
     ("办公室", ("办",)),
 )
+_ORGAN_FORMS = frozenset(form for long, shorts in _ORGAN_ABBREVIATIONS for form in (long, *shorts))
 # An organ named right after a place (北京市公安局): specific endings only, since 委/办 end many words.
 _ORGAN_AFTER_PLACE = re.compile(r"^的?(?:人民政府办公厅|人民政府|政府|办公厅|[\u4e00-\u9fff]{1,8}?(?:委员会|厅|局))")
 
@@ -141,11 +142,21 @@ def _place_variants(place: str) -> set[str]:
 
 def _organ_variants(organ: str) -> set[str]:
     variants = {organ} if organ else set()
+    # A store name that is itself short (上海市科委) is also asked for by its full name (科学技术委员会);
+    # one-character shorts (委, 办) end too many words to expand.
+    for long, shorts in _ORGAN_ABBREVIATIONS:
+        variants |= {v.replace(s, long) for v in variants for s in shorts if len(s) > 1 and _short_in(s, v)}
     for long, shorts in _ORGAN_ABBREVIATIONS:
         variants |= {v.replace(long, short) for v in variants if long in v for short in shorts}
     # 住建厅 → 住建: the organ is also said without its 厅/局.
     variants |= {v[:-1] for v in variants if len(v) >= 3 and v[-1] in "厅局"}
     return variants
+
+
+def _short_in(short: str, organ: str) -> bool:
+    """`short` stands in `organ` as an abbreviation, not as part of a longer form (政府 in 人民政府办公厅,
+    府办 in 政府办)."""
+    return short in organ and not any(short in f and f != short and f in organ for f in _ORGAN_FORMS)
 
 
 def _pinyin(text: str) -> str:
@@ -214,6 +225,12 @@ class AgencyIndex:
         if not found and not unknown:
             unknown = _unknown_place(text)
         return AgencyMatch(agencies, candidates, unknown, tuple(spans))
+
+    def aliases_in(self, question: str, agency: str) -> list[str]:
+        """The names of `agency` a question uses (西藏住建厅), so their words are not taken for its topic."""
+        text = normalize(question)
+        return [a for aliases in (self._full, self._places) for a, owners in aliases.items()
+                if agency in owners and a in text]
 
     def _by_organ_zh(self, agencies: set[str], text: str, organ_after: str) -> tuple[str, ...]:
         """Choose among the agencies of one place: by the organ named right after it, else anywhere."""

@@ -337,7 +337,8 @@ class _Answering:
             hits += [(c, 0.0) for c in self.corpus.retriever.section(topic, report_ids) if c.id not in seen]
         exclude = set()
         for agency in q.agencies:
-            exclude |= compose.content_words(agency)
+            for name in (agency, *self.corpus.index.aliases_in(q.question, agency)):
+                exclude |= compose.content_words(name)
         passages = compose.extract(q.question, hits, exclude)
         if not passages:
             return self._refuse(

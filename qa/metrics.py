@@ -15,7 +15,7 @@ import re
 import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
@@ -31,6 +31,8 @@ DEFAULT_ROW = {"requests": "new", "review": "cases"}
 _DISTINCTIVE_DF = 5
 # ... or several commoner words together (withheld + process), weighing at least this much.
 _ENOUGH_COMMON = 4.0
+# A word of a table's name in this many of its rows (and a third of them) names the table, not a row.
+_REPEATED_TABLE_WORD = 3
 # Words of table titles too common in questions to pick a table by.
 _GENERIC_WORDS = ("政府 信息 政府信息 公开 情况 处理 行政 第二 十条 项 information disclosure administrative item "
                   "article format")
@@ -45,6 +47,11 @@ MIN_MARGIN = 0.02
 _NUMBERING = re.compile(r"^(?:[一二三四五六七八九十]+、|\(?[一二三四五六七八九十]+\)|\d+\.)")
 _NOISE_WORDS = "多少 几 个 件 年 年度 数量 情况 的 了 是 有 呢 吗 那 按 分 共 总共 一共 请问 多 少 哪些"
 _NOISE_ZH = frozenset(_NOISE_WORDS.split())
+# The bare verb users say for a label word (罚了多少次 → 处罚); jieba leaves it a single character.
+_COLLOQUIAL = re.compile(r"(?<!处)罚(?!款)")
+# English words that name the agency ("the Shuyang County government"), the subject ("government
+# information") or the annual report itself ("did X report"), not a metric, as 政府信息 does in Chinese.
+_NOISE_EN = frozenset({"government", "report"})
 # Phrases that name the report's subject, not a metric, in questions.
 _SUBJECT = re.compile(r"政府信息公开|政务公开|信息公开|政府信息")
 
@@ -55,8 +62,8 @@ def _zh(text: str) -> set[str]:
 
 
 def _tokens(text: str) -> set[str]:
-    text = _SUBJECT.sub(" ", text)
-    return (_zh(text) - _NOISE_ZH) | set(en_tokens(text))
+    text = _COLLOQUIAL.sub("处罚", _SUBJECT.sub(" ", text))
+    return (_zh(text) - _NOISE_ZH) | (set(en_tokens(text)) - _NOISE_EN)
 
 
 def _table_tokens(spec: TableSpec) -> set[str]:
@@ -79,6 +86,7 @@ class Option:
     en: frozenset[str]
     phrases: tuple[str, ...]  # normalized printed forms, for an exact-phrase bonus
     members: tuple[str, ...] = ()
+    leaves: tuple[frozenset[str], ...] = ()  # English words of each sense without its group ("other")
 
 
 @dataclass(frozen=True)
@@ -97,6 +105,7 @@ class _TableOptions:
     spec: TableSpec
     rows: list[Option] = field(default_factory=list)
     columns: list[Option] = field(default_factory=list)
+    words: frozenset[str] = frozenset()  # words of the table's name taken from its rows: they name the table
 
 
 def _option(label: Label, *, column: bool = False) -> Option:
@@ -107,27 +116,43 @@ def _option(label: Label, *, column: bool = False) -> Option:
     forms = [*texts, *blocks, *(b + strip_numbering(label.label) for b in blocks)]
     phrases = tuple(dict.fromkeys(p for p in (strip_numbering(t) for t in forms) if len(p) >= 2))
     zh = {t for text in (*texts, label.parent.replace("›", " ")) for t in _zh(normalize(text))}
-    return Option(label.key, strip_numbering(label.label), frozenset(zh), frozenset(en_tokens(label.en)), phrases)
+    return Option(label.key, strip_numbering(label.label), frozenset(zh), frozenset(en_tokens(label.en)), phrases,
+                  leaves=_leaves(label.en))
 
 
-def _group(key: str, label: str, en: str, members: Sequence[Option]) -> Option:
-    return Option(key, label, frozenset(_zh(label)), frozenset(en_tokens(en)), (label,),
-                  tuple(m.key for m in members))
+def _leaves(en: str) -> tuple[frozenset[str], ...]:
+    """"other handling: other" → {other}; "number of items last year (2019 format)" → {item, last}."""
+    senses = (re.sub(r"\(.*?\)", " ", sense).split(":")[-1] for sense in en.split(","))
+    return tuple(leaf for leaf in (frozenset(en_tokens(s)) for s in senses) if leaf)
+
+
+def _qualifiers(text: str) -> list[frozenset[str]]:
+    """English words of each bracketed qualifier in a question: "penalties (item count of the previous year)"."""
+    return [q for q in (frozenset(en_tokens(m)) for m in re.findall(r"\(([^()]*)\)", text)) if q]
+
+
+def _group(key: str, label: str, members: Sequence[Option]) -> Option:
+    """A group is named by the English words all its members share ("unable to provide"), not by any one
+    member's words, so a question that qualifies the group ("(information would need to be created)")
+    names the member."""
+    shared = frozenset.intersection(*(m.en for m in members))
+    return Option(key, label, frozenset(_zh(label)), shared, (label,), tuple(m.key for m in members))
 
 
 def _options() -> list[_TableOptions]:
     tables = []
+    table_df = Counter(t for spec in TABLES for t in set(en_tokens(spec.en)))
     for spec in TABLES:
-        base_rows, base_columns = [_option(r) for r in spec.rows], [_option(c, column=True) for c in spec.columns]
-        opts = _TableOptions(spec, list(base_rows), list(base_columns))
+        base_rows, words = _without_table_words(spec, [_option(r) for r in spec.rows], table_df)
+        base_columns = [_option(c, column=True) for c in spec.columns]
+        opts = _TableOptions(spec, list(base_rows), list(base_columns), words)
         row_labels = {strip_numbering(r.label) for r in spec.rows}
         for parent in dict.fromkeys(r.parent for r in spec.rows if r.parent):
             label = strip_numbering(parent)
             members = [o for o, r in zip(base_rows, spec.rows, strict=True) if r.parent == parent]
             if label not in row_labels and not parent.endswith("办理结果"):
                 key = _common_prefix([m.key for m in members])
-                opts.rows.append(_group(key, label, " ".join(sorted(set().union(*(m.en for m in members)))),
-                                        members))
+                opts.rows.append(_group(key, label, members))
         # Columns in blocks under one top-level parent (行政诉讼 › 未经复议直接起诉 / 复议后起诉):
         # the top-level name with an outcome sums the blocks (行政诉讼总计 = both blocks' totals).
         tops: dict[tuple[str, str], list[Option]] = {}
@@ -146,6 +171,16 @@ def _options() -> list[_TableOptions]:
                 ))
         tables.append(opts)
     return tables
+
+
+def _without_table_words(spec: TableSpec, rows: list[Option], table_df: Counter[str]) -> tuple[list[Option],
+                                                                                               frozenset[str]]:
+    """Move from the rows to the table the words of its name (only its) that many rows repeat ("request"
+    in "requests withheld: state secrets"): every question about the table says them, so they tell no row."""
+    counts = Counter(t for row in rows for t in row.en)
+    words = frozenset(t for t in en_tokens(spec.en)
+                      if counts[t] >= _REPEATED_TABLE_WORD and 3 * counts[t] >= len(rows) and table_df[t] == 1)
+    return [replace(row, en=row.en - words) for row in rows], words
 
 
 def _outcome_en(spec: TableSpec, outcome: str) -> str:
@@ -191,7 +226,8 @@ class MetricMatcher:
         best: tuple[float, Metric] | None = None
         for opts in self.tables:
             spec = opts.spec
-            table_score = sum(self._weight.get(t, 2.0) for t in tokens & self._table_tokens[spec.key]) / 2
+            table_score = (sum(self._weight.get(t, 2.0) for t in tokens & self._table_tokens[spec.key] - opts.words) / 2
+                           + sum(self._weight.get(t, 2.0) for t in tokens & opts.words))
             row, column, score = self._best_pair(opts, tokens, text)
             if not (row or column or table_score):
                 continue
@@ -216,13 +252,18 @@ class MetricMatcher:
     def _best(self, options: list[Option], tokens: set[str], text: str) -> tuple[Option | None, float, set[str]]:
         """The option the words name best; it must share a distinctive word or a whole printed form."""
         best: tuple[tuple[float, bool, float, int], Option | None, set[str]] = ((0.0, False, 0.0, 0), None, set())
+        qualifiers = _qualifiers(text)
         for i, option in enumerate(options):
             matched = tokens & (option.zh | option.en)
             phrases = [p for p in option.phrases if len(p) >= 3 and p in text]
             weight = sum(self._weight[t] for t in matched)
-            if not phrases and weight < _ENOUGH_COMMON and not any(self._df[t] <= _DISTINCTIVE_DF for t in matched):
+            # A bracketed qualifier that says exactly one sense of an option names it, however common
+            # its words ("requests closed otherwise (other)" is 其他, not the longer 逾期不补正).
+            named = next((leaf for leaf in option.leaves if leaf in qualifiers), frozenset())
+            if not phrases and not named and weight < _ENOUGH_COMMON and not any(
+                    self._df[t] <= _DISTINCTIVE_DF for t in matched):
                 continue
-            score = weight + len(phrases)
+            score = weight + len(phrases) + sum(self._weight.get(t, 0.0) for t in named)
             # Ties go to a total (it sums the others), then to the option with fewer words of its own
             # (其他法人或组织 is 其他, not 商业企业 under the same parent), then to the one listed first.
             own = sum(self._weight[t] for t in option.zh | option.en)
@@ -238,6 +279,13 @@ class MetricMatcher:
         columns = col_opt.members if col_opt and col_opt.members else (column,)
         label = row_opt.label if row_opt else row
         return Metric(table, row, column, score, rows, columns, label)
+
+    def label_words(self, metric: Metric, text: str) -> frozenset[str]:
+        """The distinctive words of a metric's own row and column labels that `text` says."""
+        options = (self.option(metric.table, metric.row, column=False),
+                   self.option(metric.table, metric.column, column=True))
+        own = {t for o in options if o for t in o.zh | o.en if self._df[t] <= _DISTINCTIVE_DF}
+        return frozenset(_tokens(text) & own)
 
     def with_column(self, metric: Metric, column: str) -> Metric:
         return self._metric(metric.table, metric.row, column, metric.score)

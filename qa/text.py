@@ -44,11 +44,17 @@ _STOP_WORDS_EN = (
     "please tell me about show give"
 )
 _STOP_EN = frozenset(_STOP_WORDS_EN.split())
+# Words English questions use for a label's word ("item count of the previous year" for "number of items
+# last year"); a synonym of a stop word is one too.
+_SYNONYMS_EN = {"previous": "last", "prior": "last", "preceding": "last", "count": "number"}
+# "could not be provided" says the "unable to provide" of the labels.
+_UNABLE = re.compile(r"\b(?:(?:could|can)\s*not|can't|couldn't)\s+(?:be\s+)?(?=[a-z])")
 
 
 def en_tokens(text: str) -> list[str]:
     """Lower-case English word stems without stop words (penalties ~ penalty, received ~ receive)."""
-    return [_stem(w) for w in re.findall(r"[a-z]+", text.lower()) if w not in _STOP_EN and len(w) > 1]
+    words = (_SYNONYMS_EN.get(w, w) for w in re.findall(r"[a-z]+", _UNABLE.sub("unable ", text.lower())))
+    return [_stem(w) for w in words if w not in _STOP_EN and len(w) > 1]
 
 
 def _stem(word: str) -> str:

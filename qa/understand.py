@@ -16,7 +16,7 @@ from qa.agencies import AgencyIndex
 from qa.compose import content_words
 from qa.metrics import DEFAULT_ROW, Metric, MetricMatcher
 from qa.model import Operation, Query
-from qa.text import language, normalize
+from qa.text import en_tokens, language, normalize
 
 _ZH_DIGITS = {"〇": "0", "零": "0", "一": "1", "二": "2", "三": "3", "四": "4", "五": "5", "六": "6", "七": "7",
               "八": "8", "九": "9"}
@@ -124,7 +124,8 @@ def _parse(text: str, index: AgencyIndex, matcher: MetricMatcher) -> _Said:
     prose = bool(_PROSE_NUMBERS.search(rest))
     metric = None if prose else matcher.match(rest)
     quantity = bool(_QUANTITY.search(rest)) and not prose
-    if metric is None and not _NARRATIVE.search(rest) and len(content_words(rest)) >= 2:
+    narrative = _asks_narrative(rest, metric, matcher)
+    if metric is None and not narrative and len(content_words(rest)) >= 2:
         metric = matcher.match_by_embedding(rest)
     operation = next((op for op, cue in _CUES.items() if cue.search(rest)), None)
     named = agencies.agencies or agencies.candidates or agencies.unknown
@@ -137,9 +138,20 @@ def _parse(text: str, index: AgencyIndex, matcher: MetricMatcher) -> _Said:
         year_range=year_range,
         metric=metric,
         operation=operation,
-        narrative=bool(_NARRATIVE.search(rest)) and not quantity,
+        narrative=narrative and not quantity,
         quantity=quantity,
     )
+
+
+def _asks_narrative(text: str, metric: Metric | None, matcher: MetricMatcher) -> bool:
+    """A narrative cue, unless it is one word of a label said with others ("measures" in "administrative
+    coercive measures" names the row; "what measures did they take" asks for the narrative)."""
+    said = matcher.label_words(metric, text) if metric else frozenset()
+    for m in _NARRATIVE.finditer(text):
+        cue = {m.group(), *en_tokens(m.group())}
+        if not (cue & said and said - cue):
+            return True
+    return False
 
 
 def _merge(before: _Said, now: _Said, text: str, matcher: MetricMatcher) -> _Said:
