@@ -2,50 +2,21 @@
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
-import httpx
 import pytest
 from langchain_core.embeddings import DeterministicFakeEmbedding
 
 from ingest.settings import Settings
 from ingest.store import Store
+from tests.bench import chroma_server
 from tests.test_store import _chunks, _fact, _report
-
-CHROMA = Path(sys.executable).with_name("chroma")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def chroma_url(tmp_path_factory) -> Iterator[str]:
-    port = _free_port()
-    server = subprocess.Popen(
-        [str(CHROMA), "run", "--path", str(tmp_path_factory.mktemp("chroma")), "--host", "127.0.0.1",
-         "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):  # wait for readiness by polling, not by a time limit on the test
-            try:
-                if httpx.get(f"{url}/api/v2/heartbeat").status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
+    with chroma_server(tmp_path_factory.mktemp("chroma")) as url:
         yield url
-    finally:
-        server.terminate()
-        server.wait()
 
 
 def test_ingest_and_query_through_server(tmp_path, chroma_url: str) -> None:
