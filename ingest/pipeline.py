@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import suppress
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
@@ -17,13 +18,18 @@ from ingest import readers
 from ingest.checks import check
 from ingest.chunking import chunk
 from ingest.errors import IngestError
-from ingest.model import Fact
+from ingest.model import Chunk, Fact, Report, Violation
 from ingest.schema import BY_KEY
 from ingest.store import Store
 from ingest.table_layout import PARTS, expected_cells
 from ingest.tables import extract_facts
 
 Status = Literal["added", "unchanged", "replaced", "error"]
+
+# Files read ahead of their commits so that their chunks are embedded in one call: sentence-transformers
+# sorts a call's texts by length, and one call for several reports pads far less than one per report
+# (measured on the shared corpus: 21.6 s instead of 31.1 s for the same 459 chunks).
+READ_AHEAD = 8
 
 
 @dataclass(frozen=True)
@@ -36,6 +42,17 @@ class FileResult:
     message: str
     chunks: int = 0
     facts: int = 0
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """A file read, extracted and chunked, waiting for its commit."""
+
+    path: Path
+    report: Report
+    facts: list[Fact]
+    violations: list[Violation]
+    chunks: list[Chunk]
 
 
 def expand(paths: Iterable[Path]) -> list[Path]:
@@ -77,23 +94,34 @@ def ingest(
 def _ingest_each(
     files: list[Path], store: Store, agency: str | None, year: int | None, source_name: str | None
 ) -> Iterator[FileResult]:
-    limit = store.settings.max_upload_mb * 1024 * 1024
-    for path in files:
-        try:
-            if not path.is_file():
-                raise IngestError(str(path), "no such file")
-            if path.stat().st_size > limit:
-                raise IngestError(path.name, f"file is larger than {store.settings.max_upload_mb} MB")
-            yield _ingest_one(path, store, agency, year, source_name)
-        except IngestError as err:
-            yield FileResult(str(path), "error", None, err.reason)
-        except Exception as err:  # one broken file must never stop the others
-            yield FileResult(str(path), "error", None, f"unexpected {type(err).__name__}: {err}")
+    for start in range(0, len(files), READ_AHEAD):
+        prepared = [_guarded(path, _prepare, path, store, agency, year, source_name)
+                    for path in files[start : start + READ_AHEAD]]
+        # Only a speed-up: when it fails, each put embeds its own chunks and a bad one fails alone.
+        with suppress(Exception):
+            store.embed_ahead([c.text for p in prepared if isinstance(p, _Prepared) for c in p.chunks])
+        for p in prepared:
+            yield _guarded(p.path, _commit, p, store) if isinstance(p, _Prepared) else p
 
 
-def _ingest_one(
+def _guarded(path: Path, step: Callable[..., _Prepared | FileResult], *args) -> _Prepared | FileResult:
+    """Run one step for one file; its failure becomes that file's error result."""
+    try:
+        return step(*args)
+    except IngestError as err:
+        return FileResult(str(path), "error", None, err.reason)
+    except Exception as err:  # one broken file must never stop the others
+        return FileResult(str(path), "error", None, f"unexpected {type(err).__name__}: {err}")
+
+
+def _prepare(
     path: Path, store: Store, agency: str | None, year: int | None, source_name: str | None
-) -> FileResult:
+) -> _Prepared | FileResult:
+    """Read, extract and chunk one file (or recognise it as already committed)."""
+    if not path.is_file():
+        raise IngestError(str(path), "no such file")
+    if path.stat().st_size > store.settings.max_upload_mb * 1024 * 1024:
+        raise IngestError(path.name, f"file is larger than {store.settings.max_upload_mb} MB")
     known = store.report_with_hash(hashlib.sha256(path.read_bytes()).hexdigest())
     if known is not None and agency in (None, known.agency) and year in (None, known.year):
         # The same bytes are already committed: skip reading, extracting and embedding.
@@ -103,9 +131,14 @@ def _ingest_one(
         report = replace(report, source=source_name)
     facts = extract_facts(report)
     report = replace(report, template=_template(facts))
-    violations = check(facts)
     chunks = chunk(report, facts, store.settings.chunk_chars)
-    status = store.put(report, facts, violations, chunks)
+    return _Prepared(path, report, facts, check(facts), chunks)
+
+
+def _commit(p: _Prepared, store: Store) -> FileResult:
+    """Put one prepared report into the store, atomically, and say what happened."""
+    report, facts, violations = p.report, p.facts, p.violations
+    status = store.put(report, facts, violations, p.chunks)
     notes = [f"{report.agency} {report.year}"]
     if not facts:
         notes.append("no standard tables found: prose only")
@@ -116,7 +149,7 @@ def _ingest_one(
     ambiguous = sum(f.status == "ambiguous" for f in facts)
     if ambiguous:
         notes.append(f"{ambiguous} ambiguous cell(s)")
-    return FileResult(str(path), status, report.id, "; ".join(notes), len(chunks), len(facts))
+    return FileResult(str(p.path), status, report.id, "; ".join(notes), len(p.chunks), len(facts))
 
 
 def _template(facts: list[Fact]) -> str | None:

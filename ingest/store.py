@@ -196,6 +196,17 @@ class Store:
                 self._drop_vectors(_version(report.id, old))
             return "added" if old is None else "replaced"
 
+    def embed_ahead(self, texts: Sequence[str]) -> None:
+        """Embed the chunks of the next few puts in one call; those puts then find them cached.
+
+        Holds one batch at a time. A put whose chunks are not cached embeds them itself, so a cache
+        miss (another writer, a failed prefetch) only costs time.
+        """
+        cache = self._prefetched.document_embedding_store
+        cache.mdelete(list(cache.yield_keys()))
+        if texts:
+            self._prefetched.embed_documents(list(texts))
+
     def remove(self, report_id: str) -> bool:
         """Delete a report's facts, chunks and vectors; False when it is not in the store."""
         with self._write_lock:
@@ -277,6 +288,15 @@ class Store:
         return self._embeddings
 
     @cached_property
+    def _prefetched(self):
+        from langchain_classic.embeddings import CacheBackedEmbeddings
+        from langchain_core.stores import InMemoryByteStore
+
+        return CacheBackedEmbeddings.from_bytes_store(
+            self.embeddings, InMemoryByteStore(), namespace=self.settings.embed_model, key_encoder="sha256"
+        )
+
+    @cached_property
     def _record_manager(self):
         from langchain_classic.indexes import SQLRecordManager
 
@@ -314,7 +334,7 @@ class Store:
         return Chroma(
             client=client,
             collection_name=self.settings.collection,
-            embedding_function=self.embeddings,
+            embedding_function=self._prefetched,
             collection_metadata={"embed_model": model, "hnsw:space": "cosine"},
         )
 
