@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from difflib import SequenceMatcher
-from functools import cache
+from functools import cache, lru_cache
 
 from ingest import schema
 from ingest.table_text import key
@@ -91,16 +91,22 @@ def _could_score(text: str, table_keys: tuple[str, ...]) -> bool:
 
 def score_label(label: str, table_keys: tuple[str, ...]) -> dict[tuple[str, str], float]:
     """(table, row) → score for one printed label; empty when it is no standard row."""
-    text = key(label)
+    return dict(_scores(key(label), table_keys))
+
+
+# Every report prints the same standard labels, and the grid reader scores each row's label again as it
+# merges wrapped rows: memoized, a batch ingest runs difflib once per distinct label, not per occurrence.
+@lru_cache(maxsize=1 << 16)
+def _scores(text: str, table_keys: tuple[str, ...]) -> tuple[tuple[tuple[str, str], float], ...]:
     if not text or not _could_score(text, table_keys):
-        return {}
+        return ()
     scores: dict[tuple[str, str], float] = {}
     for table_key in table_keys:
         for p in row_patterns(table_key):
             s = _score(text, p)
             if s > scores.get((p.table, p.row), 0.0):
                 scores[(p.table, p.row)] = s
-    return scores
+    return tuple(scores.items())
 
 
 def _score(text: str, p: Pattern) -> float:

@@ -125,14 +125,19 @@ def _weight(node: Tag) -> int:
 
 
 def _article(node: Tag) -> Tag:
-    """Descend while one child holds most of the text; stop at data tables (their cells are not the page)."""
+    """Descend while one child holds most of the text; stop at data tables (their cells are not the page).
+
+    Each level weighs its children once and carries the chosen one's weight down: weighing walks whole
+    subtrees, so weighing a node again per level made this the slowest step of reading a page."""
+    total = _weight(node)
     while True:
-        children = [c for c in node.children if isinstance(c, Tag)]
-        total = _weight(node)
-        best = max(children, key=_weight, default=None)
-        if best is None or best.name in ("table", "tbody", "tr") or _weight(best) < _ARTICLE_SHARE * total:
+        weighed = [(child, _weight(child)) for child in node.children if isinstance(child, Tag)]
+        if not weighed:
             return node
-        node = best
+        best, weight = max(weighed, key=lambda pair: pair[1])
+        if best.name in ("table", "tbody", "tr") or weight < _ARTICLE_SHARE * total:
+            return node
+        node, total = best, weight
 
 
 class _Renderer:
