@@ -7,7 +7,9 @@ filter, and answers must be restricted to the reports a question names before ra
 from __future__ import annotations
 
 import threading
+from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from rank_bm25 import BM25Okapi
 
@@ -24,39 +26,57 @@ def tokens(text: str) -> list[str]:
     return [*zh_tokens(text), *en_tokens(text)]
 
 
+@dataclass(frozen=True)
+class _Index:
+    chunks: list[Chunk]
+    bm25: BM25Okapi | None
+    by_report: dict[str, list[int]]  # report id → positions of its chunks in `chunks`
+
+
 class HybridRetriever:
     """BM25 index over every chunk of a store at one generation, plus the store's dense search."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
         self._lock = threading.Lock()
-        self._index: tuple[list[Chunk], BM25Okapi | None] | None = None
+        self._index: _Index | None = None
 
-    def _bm25(self) -> tuple[list[Chunk], BM25Okapi | None]:
+    def _bm25(self) -> _Index:
         """Built on first use, so questions answered from tables never pay for it."""
         with self._lock:
             if self._index is None:
                 chunks = self.store.chunks()
-                self._index = (chunks, BM25Okapi([tokens(c.text) for c in chunks]) if chunks else None)
+                by_report: dict[str, list[int]] = defaultdict(list)
+                for i, c in enumerate(chunks):
+                    by_report[c.report_id].append(i)
+                bm25 = BM25Okapi([tokens(c.text) for c in chunks]) if chunks else None
+                self._index = _Index(chunks, bm25, dict(by_report))
             return self._index
 
     def section(self, key: str, report_ids: Sequence[str]) -> list[Chunk]:
         """Every chunk of one standard section of the given reports (a topic's sure candidates)."""
-        wanted = set(report_ids)
-        return [c for c in self._bm25()[0] if c.section_key == key and c.report_id in wanted]
+        index = self._bm25()
+        return [index.chunks[i] for r in report_ids for i in index.by_report.get(r, ())
+                if index.chunks[i].section_key == key]
 
     def search(self, query: str, k: int, report_ids: Sequence[str] | None = None) -> list[tuple[Chunk, float]]:
         """Top `k` chunks of `report_ids` (all when None), best first, with their fused score."""
-        allowed = set(report_ids) if report_ids is not None else None
         pool = k * 4
-        dense = [c for c, _ in self.store.search(query, k=pool, report_ids=report_ids)] if allowed != set() else []
+        wanted = report_ids is None or len(report_ids) > 0
+        dense = [c for c, _ in self.store.search(query, k=pool, report_ids=report_ids)] if wanted else []
         sparse: list[Chunk] = []
-        chunks, bm25 = self._bm25()
-        if bm25 is not None:
-            scores = bm25.get_scores(tokens(query))
-            ranked = sorted(range(len(chunks)), key=lambda i: -scores[i])
-            sparse = [chunks[i] for i in ranked
-                      if scores[i] > 0 and (allowed is None or chunks[i].report_id in allowed)][:pool]
+        index = self._bm25()
+        if index.bm25 is not None:
+            words = tokens(query)
+            if report_ids is None:
+                ids: list[int] = list(range(len(index.chunks)))
+                scores = list(index.bm25.get_scores(words))
+            else:
+                # Only the named reports' chunks are scored: a filtered question costs the same at any corpus size.
+                ids = [i for r in dict.fromkeys(report_ids) for i in index.by_report.get(r, ())]
+                scores = index.bm25.get_batch_scores(words, ids) if ids else []
+            ranked = sorted(zip(ids, scores, strict=True), key=lambda pair: -pair[1])
+            sparse = [index.chunks[i] for i, score in ranked if score > 0][:pool]
         fused: dict[str, float] = {}
         by_id: dict[str, Chunk] = {}
         for ranking in (dense, sparse):
