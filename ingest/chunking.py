@@ -20,6 +20,9 @@ SEP = " › "
 # Lines that are only numbers, signs or junk are table cells of a flattened table: the table
 # chunks carry them with their labels, so prose chunks leave them out.
 _CELL_ONLY = re.compile(r"^[\s\d.,+\-%?？/、（）()]*$")
+_SENTENCE_END = tuple("。；！？：:;!?")
+_MIN_WRAP = 20  # narrower text is a table or a list, not a wrapped page
+_WRAPPED = 0.85  # a line this close to the widest was cut by the page width
 
 
 def chunk(report: Report, facts: Iterable[Fact], max_chars: int) -> list[Chunk]:
@@ -50,14 +53,29 @@ def chunk(report: Report, facts: Iterable[Fact], max_chars: int) -> list[Chunk]:
 
 def _section_chunks(report: Report, splitter: RecursiveCharacterTextSplitter) -> Iterator[tuple]:
     for section in report.sections:
-        body = "\n".join(
-            line.text.strip() for line in section.lines if line.norm and not _CELL_ONLY.match(line.norm)
-        )
+        body = "\n".join(_paragraphs(
+            [line.text.strip() for line in section.lines if line.norm and not _CELL_ONLY.match(line.norm)]
+        ))
         if not body:
             continue
         heading = _heading(report, section)
         for piece in splitter.split_text(body):
             yield f"{heading}\n{piece}", section.title, section.key or "", "text", section.page
+
+
+def _paragraphs(lines: list[str]) -> list[str]:
+    """Lines rejoined where the page width wrapped them (PDF text): a line nearly as long as the longest,
+    not ending a sentence, runs on into the next. Sentences cut in two retrieve and quote badly."""
+    width = max(map(len, lines), default=0)
+    out: list[str] = []
+    last = 0  # length of the previous printed line, before any joining
+    for line in lines:
+        if out and width >= _MIN_WRAP and last >= _WRAPPED * width and not out[-1].endswith(_SENTENCE_END):
+            out[-1] += line
+        else:
+            out.append(line)
+        last = len(line)
+    return out
 
 
 def _heading(report: Report, section: Section) -> str:
