@@ -14,6 +14,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from ingest.model import Chunk
+from qa import glossary
 from qa.model import Citation
 from qa.text import en_tokens, normalize, zh_tokens
 
@@ -33,6 +34,7 @@ _TOPIC_SECTIONS = (
                 r"proactive|publish"), "overview"),
 )
 MAX_SENTENCES = 3
+_DIGIT = re.compile(r"\d")
 # A sub-heading alone on its line ("（一）存在的主要问题") is a label, not an answer.
 _SUBHEAD = re.compile(r"^[（(][一二三四五六七八九十]+[)）][^。；，,]{0,12}$")
 
@@ -57,27 +59,51 @@ def topic_section(question: str) -> str:
     return next((key for pattern, key in _TOPIC_SECTIONS if pattern.search(normalize(question))), "")
 
 
-def extract(question: str, chunks: Sequence[tuple[Chunk, float]], exclude: set[str]) -> list[Passage]:
-    """Best sentences of `chunks` for `question`: those sharing a content word with it, or any sentence of
-    the section its topic names (an English question shares no word with a Chinese report); empty when
-    neither exists, which is how a question the corpus cannot answer is told apart."""
+@dataclass(frozen=True)
+class Extraction:
+    """What the passages give for a question, and the words of it they never mention."""
+
+    passages: list[Passage]
+    unmentioned: tuple[str, ...] = ()  # "visits (访问/浏览/点击)": English question words no sentence renders
+
+
+def extract(question: str, chunks: Sequence[tuple[Chunk, float]], exclude: set[str], quantity: bool) -> Extraction:
+    """Best sentences of `chunks` for `question`: those sharing a content word with it (an English word by
+    its glossary renderings), or any sentence of the section its topic names.
+
+    No passages when nothing relates, or when a word the glossary knows is printed in no candidate
+    sentence while the question asks for a number or mentions nothing else the glossary knows: the
+    reports do not hold that ("number of website visits" and sentences about the website)."""
     words = content_words(question) - exclude
+    rendered = {w: glossary.chinese_for(w) for w in words if glossary.chinese_for(w)}
     topic = topic_section(question)
     passages: list[Passage] = []
+    said: set[str] = set()
     for rank, (chunk, _) in enumerate(chunks):
         heading_words = content_words(chunk.section)
         in_topic = bool(topic) and chunk.section_key == topic
+        # A heading says what its sentences are: those under 存在的主要问题 are problems without saying 问题.
+        heading = normalize(chunk.section)
+        said |= {w for w, forms in rendered.items() if any(f in heading for f in forms)}
         body = chunk.text.split("\n", 1)[1] if "\n" in chunk.text else chunk.text
         for sentence in _SENTENCE.findall(body):
             sentence = sentence.strip()
             if len(sentence) < 6 or _SUBHEAD.match(sentence):
                 continue
-            own = words & content_words(sentence)
+            norm = normalize(sentence)
+            own = (words & content_words(sentence)) | {
+                w for w, forms in rendered.items() if any(f in norm for f in forms)}
+            said |= own
             if not own and not in_topic:
                 continue
             hits = len(own) + 0.5 * len(words & heading_words)
+            if quantity and _DIGIT.search(norm):
+                hits += 1.0
             score = hits + (1.5 if in_topic else 0.0) + 1.0 / (rank + 1)
             passages.append(Passage(sentence, chunk, score))
+    unmentioned = tuple(f"{w} ({'/'.join(rendered[w])})" for w in sorted(rendered.keys() - said))
+    if unmentioned and (quantity or not rendered.keys() & said):
+        return Extraction([], unmentioned)
     passages.sort(key=lambda p: -p.score)
     seen: set[str] = set()
     best = []
@@ -86,7 +112,7 @@ def extract(question: str, chunks: Sequence[tuple[Chunk, float]], exclude: set[s
         if p.text not in seen and p.score >= passages[0].score / 2:
             seen.add(p.text)
             best.append(p)
-    return best[:MAX_SENTENCES]
+    return Extraction(best[:MAX_SENTENCES], unmentioned)
 
 
 def citation(passage: Passage) -> Citation:

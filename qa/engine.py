@@ -339,15 +339,19 @@ class _Answering:
         for agency in q.agencies:
             for name in (agency, *self.corpus.index.aliases_in(q.question, agency)):
                 exclude |= compose.content_words(name)
-        passages = compose.extract(q.question, hits, exclude)
-        if not passages:
+        found = compose.extract(q.question, hits, exclude, q.quantity)
+        missing = "; ".join(found.unmentioned)
+        if not found.passages:
             return self._refuse(
                 "报告中没有找到与该问题相关的内容（资料库不含此项信息）。" if self.zh else
-                "Nothing in the reports answers this; the corpus does not hold that information.")
-        return self._narrative_events(passages)
+                "Nothing in the reports answers this; the corpus does not hold that information."
+                + (f" The reports never mention: {missing}." if missing else ""))
+        return self._narrative_events(found.passages, missing)
 
-    def _narrative_events(self, passages: list[compose.Passage]) -> Iterator[AnswerEvent]:
+    def _narrative_events(self, passages: list[compose.Passage], missing: str) -> Iterator[AnswerEvent]:
         yield AnswerEvent("kind", "narrative")
+        if missing and not self.zh:
+            yield AnswerEvent("text", f"(The reports never mention: {missing}.)\n")
         streamed = False
         if self.engine.llm is not None:
             try:

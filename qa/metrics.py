@@ -36,7 +36,7 @@ _REPEATED_TABLE_WORD = 3
 # Words of table titles too common in questions to pick a table by.
 _GENERIC_WORDS = ("政府 信息 政府信息 公开 情况 处理 行政 第二 十条 项 information disclosure administrative item "
                   "article format")
-_GENERIC = frozenset(_GENERIC_WORDS.split())
+_GENERIC = frozenset(_GENERIC_WORDS.split()) | frozenset(en_tokens(_GENERIC_WORDS))
 # English names of a column group's top label (行政诉讼): the schema's `en` names only its blocks.
 _GROUP_EN = {"行政诉讼": ("lawsuit", "litigation", "sued")}
 # The embedding fallback: multilingual-e5 puts every short question within 0.80-0.90 of every label, so
@@ -286,6 +286,14 @@ class MetricMatcher:
                    self.option(metric.table, metric.column, column=True))
         own = {t for o in options if o for t in o.zh | o.en if self._df[t] <= _DISTINCTIVE_DF}
         return frozenset(_tokens(text) & own)
+
+    def explained_words(self, metric: Metric, text: str) -> frozenset[str]:
+        """The words of `text` that the metric's table title or its row and column labels use."""
+        opts = next(o for o in self.tables if o.spec.key == metric.table)
+        options = (self.option(metric.table, metric.row, column=False),
+                   self.option(metric.table, metric.column, column=True))
+        own = set(_table_tokens(opts.spec)).union(*(o.zh | o.en for o in options if o))
+        return frozenset(_tokens(text) & own) - _GENERIC
 
     def with_column(self, metric: Metric, column: str) -> Metric:
         return self._metric(metric.table, metric.row, column, metric.score)

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import cache
 
+from qa import glossary
 from qa.agencies import AgencyIndex
 from qa.compose import content_words
 from qa.metrics import DEFAULT_ROW, Metric, MetricMatcher
@@ -123,9 +124,13 @@ def _parse(text: str, index: AgencyIndex, matcher: MetricMatcher) -> _Said:
     years, offsets, year_range = years_in(norm)
     prose = bool(_PROSE_NUMBERS.search(rest))
     metric = None if prose else matcher.match(rest)
+    things = glossary.things_named(rest)
+    if metric and things and len(things) >= len(matcher.explained_words(metric, rest)):
+        # "new-media accounts" shares "new" with 本年新收, but more of its words name things only prose reports.
+        metric = None
     quantity = bool(_QUANTITY.search(rest)) and not prose
     narrative = _asks_narrative(rest, metric, matcher)
-    if metric is None and not narrative and len(content_words(rest)) >= 2:
+    if metric is None and not narrative and not things and len(content_words(rest)) >= 2:
         metric = matcher.match_by_embedding(rest)
     operation = next((op for op, cue in _CUES.items() if cue.search(rest)), None)
     named = agencies.agencies or agencies.candidates or agencies.unknown

@@ -312,11 +312,8 @@ def test_fact_questions_get_the_right_value_and_cell(core_report, lang):
 
 
 def test_questions_about_absent_data_are_refused(core_report):
-    # Target 100%. Known gap (issue #4 stays open on it): an English question whose topic names a section
-    # ("number of website visits" -> 总体情况) is answered from that section's sentences, because no
-    # cross-lingual relevance test tells them apart yet. Precision must stay perfect.
     scores = core_report.scores()
-    assert scores["refusal"].refusal_recall >= 0.95, core_report.to_markdown()
+    assert scores["refusal"].refusal_recall == 1.0, core_report.to_markdown()
     assert scores["overall"].refusal_precision == 1.0, core_report.to_markdown()
 
 

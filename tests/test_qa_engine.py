@@ -141,6 +141,15 @@ def test_narrative_cites_the_right_section(engine: Engine) -> None:
     assert answer.citations[0].snippet in answer.answer
 
 
+def test_english_narrative_reads_chinese_prose_through_the_glossary(engine: Engine) -> None:
+    answer = engine.answer("How many government new-media accounts did the Tibet housing department run in 2021?")
+    assert answer.kind == "narrative"
+    snippet = normalize(answer.citations[0].snippet)
+    assert "4个政务" in snippet and "新媒体" in snippet
+    absent = engine.answer("What was the Tibet housing department's number of website visits in 2021?")
+    assert absent.kind == "refusal" and "visit (访问/浏览/点击)" in absent.answer
+
+
 def test_fee_in_prose_is_a_narrative_answer(engine: Engine) -> None:
     answer = engine.answer("武进区2022年信息处理费收了多少？")
     assert answer.kind == "narrative"

@@ -112,6 +112,21 @@ def test_unrelated_or_narrative_questions_get_no_metric(question: str) -> None:
     assert q.narrative and q.table is None
 
 
+@pytest.mark.parametrize(
+    ("question", "metric"),
+    [
+        ("How many government new-media accounts does it run?", None),
+        ("How many training sessions were held?", None),
+        ("How many policy interpretation articles were published?", None),
+        ("how many requests were received through the website", ("requests", "new", "total")),
+    ],
+)
+def test_things_only_prose_reports_outweigh_a_chance_label_word(question: str, metric: tuple | None) -> None:
+    q = understand(question, (), INDEX)
+    assert (q.table and (q.table, q.row, q.column)) == metric
+    assert q.quantity
+
+
 def test_operations() -> None:
     assert understand("平潭2019-2024年新收申请", (), INDEX).operation == "trend"
     assert understand("平潭历年行政处罚", (), INDEX).operation == "trend"
