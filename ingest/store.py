@@ -38,7 +38,9 @@ CREATE TABLE IF NOT EXISTS facts (
     row_label TEXT, column_label TEXT, raw TEXT, value REAL, unit TEXT, kind TEXT, status TEXT,
     candidates TEXT, note TEXT, source TEXT, page INTEGER, table_index INTEGER, cell_row INTEGER,
     cell_col INTEGER, cell_offset INTEGER);
+-- One cell across agencies (rankings), and one table of one report (a fact answer), at any corpus size.
 CREATE INDEX IF NOT EXISTS facts_lookup ON facts (tbl, row, col, agency, year);
+CREATE INDEX IF NOT EXISTS facts_report_table ON facts (agency, year, tbl);
 CREATE INDEX IF NOT EXISTS facts_report ON facts (report_id);
 CREATE TABLE IF NOT EXISTS violations (
     report_id TEXT, tbl TEXT, rule TEXT, at TEXT, expected REAL, found REAL);
