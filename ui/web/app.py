@@ -57,11 +57,15 @@ def parse_auth(auth: str | None) -> tuple[str, str] | None:
 
 
 def launch(demo: gr.Blocks, store: Store, *, host: str, port: int, auth: str | None, block: bool) -> None:
-    """Start the server; with `block=False` it runs in background threads (tests), else until Ctrl-C."""
+    """Start the server; with `block=False` it runs in background threads (tests), else until Ctrl-C.
+
+    `_frontend=False` skips Gradio's self-check, which HEADs the page with a 3 s timeout and on a miss
+    demands a public share link: this app is local and offline, and a busy 2-core machine can miss 3 s
+    (seen while a benchmark ran), so the check could only turn a working server into a crash."""
     demo.launch(
         server_name=host, server_port=port, auth=parse_auth(auth), auth_message="请输入用户名和密码",
         max_file_size=f"{store.settings.max_upload_mb}mb", prevent_thread_lock=not block,
-        footer_links=[], show_error=False, quiet=not block, ssr_mode=False,
+        footer_links=[], show_error=False, quiet=not block, ssr_mode=False, _frontend=False,
     )
 
 
