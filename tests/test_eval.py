@@ -348,4 +348,6 @@ def test_shared_set_fact_questions_and_refusals(shared_corpus, tmp_path_factory)
     for lang in ("zh", "en"):
         asked = [o for o in facts if o not in flagged and language(o.item.question) == lang]
         assert sum(o.ok for o in asked) >= 0.98 * len(asked), report.to_markdown()
+        # Narrative answers must quote the key phrase from the right section, English questions included.
+        assert report.scores_by_language()[lang]["narrative"].accuracy >= 0.9, report.to_markdown()
     assert report.scores()["refusal"].refusal_recall == 1.0, report.to_markdown()
