@@ -1,26 +1,23 @@
-"""The sum identities of Tables 3 and 4 (report-format.md), checked on extracted facts, and coverage.
+"""The sum identities of Tables 3 and 4 (`ingest.format.identities`) checked on extracted facts, and coverage.
 
 Real reports break their own sums; a broken identity is stored and shown as a `Violation`, never
 corrected. Blank cells count as zero (reports print blank for zero), except that an identity whose
-result cell is blank is not checked (the report left the total unfilled). Cells that are not
-numbers (not applicable, text, ambiguous) make an identity unknowable, so it is skipped.
+single result cell is blank is not checked (the report left the total unfilled), nor one whose parts
+are all blank; a balance of two sides (一+二 = 七+四) is skipped only when all its cells are blank. Cells
+that are not numbers (not applicable, text, ambiguous) make an identity unknowable, so it is skipped.
 """
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from ingest import schema
+from ingest.format import identities, infer, schema
+from ingest.format.identities import Identity
+from ingest.format.layout import PARTS, T3_COLUMNS, expected_cells
+from ingest.format.template import T2019, Template
 from ingest.model import Fact, Violation
-from ingest.table_layout import PARTS, T3_COLUMNS, Template, expected_cells
-
-RULE_COLUMN = "一+二 = （七）总计+四"
-RULE_HANDLED = "（七）总计 = （一）…（六）之和"
-RULE_APPLICANTS = "总计 = 各类申请人之和"
-RULE_BLOCK = "总计 = 结果维持+结果纠正+其他结果+尚未审结"
-_EDGE_ROWS = ("new", "carried_over", "total_handled", "carried_forward")
 
 
 @dataclass(frozen=True)
@@ -44,57 +41,47 @@ def _number(fact: Fact | None) -> float | None:
 
 
 def _compare(
-    report_id: str, table: str, rule: str, where: str, parts: Sequence[Fact | None], result: Fact | None
+    report_id: str, rule: Identity, where: str, parts: Sequence[Fact | None], totals: Sequence[Fact | None]
 ) -> tuple[Violation, list[Fact]] | None:
-    """One identity: `result` = sum of `parts`; None when it holds or cannot be told."""
-    if result is None or result.kind == "blank" or any(p is None for p in parts):
+    """One identity in one place: the sum of `totals` = the sum of `parts`; None when it holds or cannot be told."""
+    if any(f is None for f in (*parts, *totals)):
         return None
-    if all(p.kind == "blank" for p in parts):  # type: ignore[union-attr]
+    if len(totals) == 1 and (totals[0].kind == "blank" or all(p.kind == "blank" for p in parts)):  # type: ignore[union-attr]
+        return None
+    if all(f.kind == "blank" for f in (*parts, *totals)):  # type: ignore[union-attr]
         return None
     values = [_number(p) for p in parts]
-    total = _number(result)
-    if total is None or any(v is None for v in values):
+    expected = [_number(t) for t in totals]
+    if any(v is None for v in (*values, *expected)):
         return None
-    found = sum(values)  # type: ignore[arg-type]
+    found, total = sum(values), sum(expected)  # type: ignore[arg-type]
     if abs(found - total) < 1e-6:
         return None
-    involved = [f for f in (*parts, result) if f is not None]
-    return Violation(report_id, table, rule, where, expected=total, found=found), involved
+    violation = Violation(report_id, rule.table, rule.rule, where, expected=total, found=found)
+    return violation, [f for f in (*parts, *totals) if f is not None]
 
 
-def sub_rows(rows: set[str]) -> list[str]:
-    """The rows （七）总计 adds up: 2019's single （六） row or 2021's three sub-rows."""
-    subs = [r.key for r in schema.TABLE3.rows if r.key not in _EDGE_ROWS]
-    drop = ("other_handling",) if rows & set(schema.ROWS_2021_ONLY) else schema.ROWS_2021_ONLY
-    return [r for r in subs if r not in drop]
+def _check(
+    rid: str, cell: dict[tuple[str, str, str], Fact], rule: Identity, at: str, where: str
+) -> tuple[Violation, list[Fact]] | None:
+    """`rule` in one row (`along="row"`) or one column `at`, reported under `where`."""
+
+    def get(k: str) -> Fact | None:
+        return cell.get((rule.table, at, k) if rule.along == "row" else (rule.table, k, at))
+
+    return _compare(rid, rule, where, [get(k) for k in rule.parts], [get(k) for k in rule.totals])
 
 
 def _report_violations(facts: list[Fact]) -> list[tuple[Violation, list[Fact]]]:
     rid = facts[0].report_id
     cell = {(f.table, f.row, f.column): f for f in facts}
     out: list[tuple[Violation, list[Fact]] | None] = []
-    t3_rows = {f.row for f in facts if f.table == "requests"}
+    t3_rows = {f.row for f in facts if f.table == schema.TABLE3.key}
     if t3_rows:
-        subs = sub_rows(t3_rows)
-        for c in T3_COLUMNS:
-            get = lambda r, c=c: cell.get(("requests", r, c))  # noqa: E731
-            left = [get("new"), get("carried_over")]
-            right = [get("total_handled"), get("carried_forward")]
-            if all(f is not None for f in left + right) and not all(f.kind == "blank" for f in left + right):
-                a = [_number(f) for f in left]
-                b = [_number(f) for f in right]
-                if None not in a and None not in b and abs(sum(a) - sum(b)) > 1e-6:  # type: ignore[arg-type]
-                    out.append((Violation(rid, "requests", RULE_COLUMN, c, expected=sum(a), found=sum(b)),
-                                [f for f in left + right if f is not None]))
-            out.append(_compare(rid, "requests", RULE_HANDLED, c, [get(r) for r in subs], get("total_handled")))
-        applicants = T3_COLUMNS[:-1]
-        for r in sorted(t3_rows):
-            parts = [cell.get(("requests", r, c)) for c in applicants]
-            out.append(_compare(rid, "requests", RULE_APPLICANTS, r, parts, cell.get(("requests", r, "total"))))
-    for block in ("review", "suit_direct", "suit_after_review"):
-        parts = [cell.get(("review", "cases", f"{block}_{c}")) for c in ("upheld", "corrected", "other", "pending")]
-        total = cell.get(("review", "cases", f"{block}_total"))
-        out.append(_compare(rid, "review", RULE_BLOCK, block, parts, total))
+        rules = identities.table3(infer.from_t3(t3_rows) or T2019)
+        out += [_check(rid, cell, rule, c, c) for c in T3_COLUMNS for rule in rules if rule.along == "column"]
+        out += [_check(rid, cell, rule, r, r) for rule in rules if rule.along == "row" for r in sorted(t3_rows)]
+    out += [_check(rid, cell, rule, r.key, rule.where) for rule in identities.TABLE4 for r in schema.TABLE4.rows]
     return [v for v in out if v is not None]
 
 
@@ -119,15 +106,14 @@ def coverage(facts: list[Fact]) -> list[Coverage]:
     out = []
     for rid, fs in by_report.items():
         # A part with no facts counts in the template most parts show (one vote per part, not per cell).
-        parts = {(f.table, f.template) for f in fs}
-        overall = Counter(t for _, t in parts).most_common(1)[0][0]
+        overall = infer.majority(t for _, t in {(f.table, f.template) for f in fs})
         have = {(f.table, f.row, f.column): f for f in fs}
         expected: list[tuple[str, str, str]] = []
         for part in PARTS:
             templates = [f.template for f in fs if f.table == part]
-            expected += expected_cells(part, templates[0] if templates else overall)
+            expected += expected_cells(part, templates[0] if templates else overall)  # type: ignore[arg-type]
         found = sum(1 for k in expected if k in have and have[k].status != "ambiguous")
         ambiguous = sum(1 for k in expected if k in have and have[k].status == "ambiguous")
         missing = tuple(k for k in expected if k not in have)
-        out.append(Coverage(rid, overall, found, len(expected), ambiguous, missing))
+        out.append(Coverage(rid, overall, found, len(expected), ambiguous, missing))  # type: ignore[arg-type]
     return out

@@ -13,8 +13,8 @@ from itertools import groupby
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
+from ingest.format.schema import BY_KEY
 from ingest.model import SECTION_TITLES, Chunk, Fact, Report, Section
-from ingest.schema import BY_KEY
 
 SEP = " › "
 # Lines that are only numbers, signs or junk are table cells of a flattened table: the table

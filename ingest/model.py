@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from ingest.format.template import Template
+
 SourceFormat = Literal["txt", "html", "pdf", "docx", "md"]
 SectionKey = Literal["preamble", "overview", "proactive", "requests", "review", "problems", "other"]
 ValueKind = Literal["number", "zero", "blank", "na", "text"]
@@ -96,7 +98,7 @@ class Report:
     sections: tuple[Section, ...]
     tables: tuple[Table, ...]
     publish_date: str | None = None  # ISO date when the page states one
-    template: Literal["2019", "2021"] | None = None  # table layout version, when recognised
+    template: Template | None = None  # table layout version, when recognised
 
     @property
     def id(self) -> str:
@@ -122,12 +124,12 @@ class CellRef:
 
 @dataclass(frozen=True)
 class Fact:
-    """One cell of a standard table (schema.py), with its raw text and its provenance."""
+    """One cell of a standard table (format/schema.py), with its raw text and its provenance."""
 
     report_id: str
     agency: str
     year: int
-    template: Literal["2019", "2021"]
+    template: Template
     table: str  # schema table key, e.g. "enforcement"
     row: str  # schema row key, e.g. "penalty"
     column: str  # schema column key, e.g. "decisions"

@@ -1,7 +1,15 @@
-"""Text normalization shared by every reader and by QA matching, and byte decoding.
+"""Text normalization for both packages, in one place, and byte decoding.
 
-`norm` gives the matching form of a printed string; the printed string itself is kept for display.
-Canonical form chosen here:
+Each form serves one comparison and they differ on purpose:
+- `norm`: a line's matching form (sections, metadata, QA over lines); keeps spacing between Latin words;
+- `clean`: printed text for display, characters unchanged;
+- `match_form` / `key`: table labels, spacing and quotes dropped, each character mapped back to its offset;
+- `compact`: one table cell's text for parsing a value, NFKC with every space and `?` gone;
+- `fold`: questions and agency names in QA, case-folded too (English questions);
+- `squash`: answers against expected phrases (evaluation), `norm` without any spacing, case-folded;
+- `strip_numbering`: a label without its leading numbering, `bare_label` also without its note.
+
+Canonical form of `norm`:
 - Simplified characters (OpenCC t2s), pinyin glosses after Han characters dropped (`區(qū)` → 区);
 - half-width digits and latin letters (`２０２１` → `2021`, `ＡＰＰ` → `APP`);
 - full-width parentheses （） always, since they wrap Chinese labels (`第二十条第(一)项` → `第二十条第（一）项`);
@@ -14,6 +22,7 @@ from __future__ import annotations
 
 import codecs
 import re
+import unicodedata
 from functools import cache
 
 import charset_normalizer
@@ -73,6 +82,90 @@ def norm(text: str) -> str:
     text = _SPACES.sub(" ", text).strip()
     text = _BETWEEN_WIDE.sub("", text)
     return _ENUM_SPACE.sub("", text)
+
+
+# -- table labels and cells
+
+
+# A pinyin gloss that scraped pages put after a Traditional character: `區(qū)`; any parenthesised Latin letters
+# here, where `norm` asks for a tone mark (labels hold no Latin text of their own).
+_KEY_GLOSS = re.compile(r"\((?:[a-zA-Zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜü]+)\)")
+# Characters that carry no meaning for matching labels: spacing, quotes, the `?` that stands for NBSP.
+_KEY_DROP = set(" \t\r\n\u00a0\u3000\u200b\ufeff?？\"'“”‘’「」")
+_KEY_FOLD = str.maketrans({"(": "（", ")": "）", "．": ".", "、": "、", ",": "，", ":": "：", ";": "；"})
+_CELL_JUNK = str.maketrans("", "", "?？\u00a0\u3000\u200b\ufeff")
+# Leading numbering of a label: `一、` `（一）` `(一)` `1.`.
+_NUMBERING = re.compile(r"^(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十]+[)）]|\d+\.)")
+
+
+def _simplify_each(text: str) -> str:
+    """Traditional → Simplified, one character for one character (positions must survive)."""
+    converted = simplify(text)
+    if len(converted) == len(text):
+        return converted
+    return "".join(simplify(ch) or ch for ch in text)
+
+
+def match_form(text: str) -> tuple[str, list[int]]:
+    """The matching form of a table label and, for each of its characters, the index it came from.
+
+    Labels arrive in Traditional characters with pinyin glosses, ASCII or full-width brackets and digits,
+    broken by spaces and line ends, with curly or straight quotes; citing a cell needs the printed offset."""
+    spans = [(m.start(), m.end()) for m in _KEY_GLOSS.finditer(text)]
+    skip = {i for a, b in spans for i in range(a, b)}
+    nfkc = unicodedata.normalize("NFKC", text)
+    simple = _simplify_each(nfkc) if len(nfkc) == len(text) else None
+    out: list[str] = []
+    index: list[int] = []
+    for i, ch in enumerate(text):
+        if i in skip:
+            continue
+        c = simple[i] if simple is not None else _simplify_each(unicodedata.normalize("NFKC", ch))
+        for part in c:
+            if part in _KEY_DROP:
+                continue
+            out.append(part.translate(_KEY_FOLD))
+            index.append(i)
+    return "".join(out), index
+
+
+def key(text: str) -> str:
+    """The matching form of a table label alone, for comparing two labels."""
+    return match_form(text)[0]
+
+
+def compact(raw: str) -> str:
+    """A table cell without spacing or the `?` scraped pages print for a non-breaking space."""
+    return "".join(unicodedata.normalize("NFKC", raw).translate(_CELL_JUNK).split())
+
+
+def strip_numbering(text: str) -> str:
+    """A label without its leading numbering (`2.重复申请` → `重复申请`, `（一）予以公开` → `予以公开`)."""
+    return _NUMBERING.sub("", text)
+
+
+# -- questions and answers (QA)
+
+
+def fold(text: str) -> str:
+    """NFKC (full-width digits and brackets), Traditional → Simplified, lower case, single spaces."""
+    text = _t2s().convert(unicodedata.normalize("NFKC", text))
+    return re.sub(r"\s+", " ", text).strip().lower()
+
+
+def bare_label(label: str) -> str:
+    """A label as a question says it: （一）予以公开 → 予以公开; 1.属于国家秘密 → 属于国家秘密; the note in brackets
+    goes too."""
+    text = strip_numbering(fold(label))
+    return re.sub(r"\(.*?\)$", "", text) or text
+
+
+def squash(text: str) -> str:
+    """`norm` without any spacing, lower case: whether an answer holds a phrase, however it was spaced."""
+    return re.sub(r"\s+", "", norm(text)).lower()
+
+
+# -- bytes
 
 
 _MAGIC = (

@@ -7,7 +7,6 @@ store is never changed for the bad one (Store.put is atomic per report).
 from __future__ import annotations
 
 import hashlib
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass, replace
@@ -18,11 +17,13 @@ from ingest import readers
 from ingest.checks import check
 from ingest.chunking import chunk
 from ingest.errors import IngestError
+from ingest.format import infer
+from ingest.format.layout import PARTS, expected_cells
+from ingest.format.schema import BY_KEY
+from ingest.format.template import Template
 from ingest.model import Chunk, Fact, Report, Violation
-from ingest.schema import BY_KEY
 from ingest.store import Store
-from ingest.table_layout import PARTS, expected_cells
-from ingest.tables import extract_facts
+from ingest.tables.extract import extract_facts
 
 Status = Literal["added", "unchanged", "replaced", "error"]
 
@@ -152,12 +153,11 @@ def _commit(p: _Prepared, store: Store) -> FileResult:
     return FileResult(str(p.path), status, report.id, "; ".join(notes), len(p.chunks), len(facts))
 
 
-def _template(facts: list[Fact]) -> str | None:
+def _template(facts: list[Fact]) -> Template | None:
     """The report's format version: Table 2's headers tell the versions apart best (Table 3 of many 2021
     reports keeps the 2019 single 其他处理 row), so its facts decide, then the majority."""
     proactive = [f.template for f in facts if BY_KEY[f.table].section == "proactive"]
-    votes = Counter(proactive or [f.template for f in facts]).most_common(1)
-    return votes[0][0] if votes else None
+    return infer.majority(proactive or [f.template for f in facts])
 
 
 def _missing_tables(facts: list[Fact]) -> list[str]:

@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 
+from ingest.format.schema import TABLES
 from ingest.model import SECTION_TITLES, Line, Section, SectionKey
-from ingest.normalize import clean, norm, simplify
-from ingest.schema import TABLES
+from ingest.normalize import clean, norm, simplify, strip_numbering
 
 _CN = "一二三四五六七八九十"
 _TOP = re.compile(rf"^(?:第[{_CN}]{{1,3}}部分|[{_CN}]{{1,3}} ?[、.．])\s*")
@@ -76,16 +76,10 @@ def _table_labels() -> frozenset[str]:
     for spec in TABLES:
         for item in (*spec.rows, *spec.columns):
             for text in (item.label, *item.aliases, item.parent, *item.parent.split(" › ")):
-                core = _core(_strip_number(norm(text)))
+                core = _core(strip_numbering(norm(text)))
                 if core:
                     labels.add(core)
     return frozenset(labels)
-
-
-def _strip_number(text: str) -> str:
-    for pattern in (_TOP, _SUB, _NUM):
-        text = pattern.sub("", text, count=1)
-    return text
 
 
 def _core(text: str) -> str:

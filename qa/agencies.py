@@ -15,7 +15,7 @@ from itertools import product
 
 from pypinyin import lazy_pinyin
 
-from qa.text import normalize
+from ingest.normalize import fold
 
 # Admin-division suffixes, longest first so 自治区 wins over 区.
 _PLACE_SUFFIXES = ("特别行政区", "综合实验区", "自治区", "自治州", "自治县", "实验区", "开发区", "新区", "地区",
@@ -177,7 +177,7 @@ class AgencyIndex:
     """Alias index over the agencies of a store (rebuild when the store changes)."""
 
     def __init__(self, agencies: Iterable[str]) -> None:
-        self.names = {a: parse_name(normalize(a)) for a in agencies}
+        self.names = {a: parse_name(fold(a)) for a in agencies}
         self._full: dict[str, set[str]] = {}  # place chain + organ variants → agencies
         self._places: dict[str, set[str]] = {}  # last place (optionally with a parent) → agencies
         self._english: dict[str, set[str]] = {}  # pinyin or exonym of the last place → agencies
@@ -202,7 +202,7 @@ class AgencyIndex:
 
     def match(self, question: str) -> AgencyMatch:
         """Agencies named in `question`, Chinese or English."""
-        text = normalize(question)
+        text = fold(question)
         found: list[tuple[int, tuple[str, ...]]] = []
         spans: list[tuple[int, int]] = []
         unknown = ""
@@ -228,7 +228,7 @@ class AgencyIndex:
 
     def aliases_in(self, question: str, agency: str) -> list[str]:
         """The names of `agency` a question uses (西藏住建厅), so their words are not taken for its topic."""
-        text = normalize(question)
+        text = fold(question)
         return [a for aliases in (self._full, self._places) for a, owners in aliases.items()
                 if agency in owners and a in text]
 

@@ -14,9 +14,10 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from ingest.model import Chunk
+from ingest.normalize import fold
 from qa import glossary
 from qa.model import Citation
-from qa.text import en_tokens, normalize, zh_tokens
+from qa.text import en_tokens, zh_tokens
 
 _SENTENCE = re.compile(r"[^。；！？!?\n]+[。；！？!?]?")
 # Words every report uses; they say nothing about which sentence answers a question.
@@ -50,13 +51,13 @@ class Passage:
 
 def content_words(text: str) -> set[str]:
     """The words of a question that a relevant sentence should share (no agency/report boilerplate)."""
-    norm = normalize(text)
+    norm = fold(text)
     return {t for t in (*zh_tokens(norm), *en_tokens(norm)) if t not in _COMMON and len(t) > 1}
 
 
 def topic_section(question: str) -> str:
     """The standard section a narrative question's topic is reported in, "" when none is implied."""
-    return next((key for pattern, key in _TOPIC_SECTIONS if pattern.search(normalize(question))), "")
+    return next((key for pattern, key in _TOPIC_SECTIONS if pattern.search(fold(question))), "")
 
 
 @dataclass(frozen=True)
@@ -83,14 +84,14 @@ def extract(question: str, chunks: Sequence[tuple[Chunk, float]], exclude: set[s
         heading_words = content_words(chunk.section)
         in_topic = bool(topic) and chunk.section_key == topic
         # A heading says what its sentences are: those under 存在的主要问题 are problems without saying 问题.
-        heading = normalize(chunk.section)
+        heading = fold(chunk.section)
         said |= {w for w, forms in rendered.items() if any(f in heading for f in forms)}
         body = chunk.text.split("\n", 1)[1] if "\n" in chunk.text else chunk.text
         for sentence in _SENTENCE.findall(body):
             sentence = sentence.strip()
             if len(sentence) < 6 or _SUBHEAD.match(sentence):
                 continue
-            norm = normalize(sentence)
+            norm = fold(sentence)
             own = (words & content_words(sentence)) | {
                 w for w, forms in rendered.items() if any(f in norm for f in forms)}
             said |= own

@@ -13,12 +13,13 @@ from dataclasses import dataclass, replace
 
 from langchain_core.language_models import BaseChatModel
 
-from ingest.schema import BY_KEY
+from ingest.format.schema import BY_KEY
+from ingest.normalize import bare_label
 from ingest.store import ReportInfo, Store
 from qa import compose
 from qa.agencies import AgencyIndex
 from qa.facts import Reading, citation, describe, fmt, read
-from qa.metrics import MetricMatcher, strip_numbering
+from qa.metrics import MetricMatcher
 from qa.model import Answer, AnswerEvent, AnswerKind, Query
 from qa.retrieve import HybridRetriever
 from qa.understand import understand
@@ -296,7 +297,7 @@ class _Answering:
         column_key = reading.column or q.column
         column = next((c for c in spec.columns if c.key == column_key), None)
         matcher = self.engine._metric_matcher()
-        row_zh = strip_numbering(row.label) if row else (
+        row_zh = bare_label(row.label) if row else (
             opt.label if (opt := matcher.option(spec.key, q.row or "", column=False)) else "")
         row_en = row.en.split(",")[0] if row else row_zh
         if column is None:
@@ -304,7 +305,7 @@ class _Answering:
             col_zh = group.label.replace(" › ", "") if group else ""
             col_en = "lawsuits (both kinds), " + col_zh if group else ""
         else:
-            col_zh = strip_numbering(column.label).removesuffix("(单位:万元)")
+            col_zh = bare_label(column.label).removesuffix("(单位:万元)")
             col_zh = f"{column.parent.replace(' › ', '')}{col_zh}" if column.parent and spec.key == "review" else col_zh
             col_en = column.en
         if spec.key == "review":

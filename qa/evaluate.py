@@ -11,7 +11,7 @@ A labelled set is JSONL, one question a line:
    "cite": {"table", "row", "column"} | {"section": key or [keys]} | [several, each may pin "year"/"agency"],
    "values": {label: value} (compare), "history": [earlier questions] (follow-ups)}
 `expected` is the value for fact/compare (compare: the difference; its sign is not checked), a key phrase or
-number for narrative, empty for refusal. Keys are ingest/schema.py's; sections are model.SECTION_TITLES keys.
+number for narrative, empty for refusal. Keys are ingest/format/schema.py's; sections are model.SECTION_TITLES keys.
 """
 
 from __future__ import annotations
@@ -28,9 +28,9 @@ from pathlib import Path
 from typing import Literal, Protocol
 
 from ingest.errors import ReportQAError
+from ingest.format.schema import BY_KEY
 from ingest.model import SECTION_TITLES
-from ingest.normalize import norm
-from ingest.schema import BY_KEY
+from ingest.normalize import norm, squash
 from qa.model import Answer, Citation
 from qa.text import language
 
@@ -121,7 +121,7 @@ class GoldItem:
         targets = (cite,) if isinstance(cite, Mapping) else tuple(cite)
         for target in targets:
             if target.get("table") and target["table"] not in BY_KEY:
-                raise ValueError(f"unknown table key {target['table']!r} (see ingest/schema.py)")
+                raise ValueError(f"unknown table key {target['table']!r} (see ingest/format/schema.py)")
             sections = target.get("section") or ()
             for key in (sections,) if isinstance(sections, str) else sections:
                 if key not in SECTION_TITLES:
@@ -201,11 +201,7 @@ def contains_phrase(text: str, phrase: str) -> bool:
         return True
     if re.fullmatch(r"\s*[+\-]?[\d,.]+\s*\S{0,3}\s*", phrase) and (want := parse_number(phrase)) is not None:
         return want in numbers(text)
-    return _squash(phrase) in _squash(text)
-
-
-def _squash(text: str) -> str:
-    return re.sub(r"\s+", "", norm(text)).lower()
+    return squash(phrase) in squash(text)
 
 
 # -- scoring one answer -------------------------------------------------------------------------
@@ -239,7 +235,7 @@ def store_section_key(store) -> SectionOf:
 
 
 def _same_agency(want: str | None, got: str) -> bool:
-    return not want or _squash(want) == _squash(got)
+    return not want or squash(want) == squash(got)
 
 
 def _cites(target: CiteTarget, item: GoldItem, citation: Citation, section_of: SectionOf) -> bool:

@@ -10,8 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from itertools import product
 
+from ingest.format.schema import BY_KEY, Label
 from ingest.model import SECTION_TITLES, Fact
-from ingest.schema import BY_KEY, Label
+from ingest.normalize import bare_label
 from ingest.store import Store
 from qa.model import Citation
 
@@ -47,7 +48,7 @@ def read(store: Store, agency: str, year: int, table: str, rows: tuple[str, ...]
         if (row, column) in by_cell:
             picked.append(by_cell[(row, column)])
             continue
-        children = [r.key for r in spec.rows if r.parent and _bare(r.parent) == _bare(_label(spec.rows, row))]
+        children = [r.key for r in spec.rows if r.parent and bare_label(r.parent) == bare_label(_label(spec.rows, row))]
         found = [by_cell[(c, column)] for c in children if (c, column) in by_cell]
         if found:
             picked.extend(found)
@@ -66,12 +67,6 @@ def read(store: Store, agency: str, year: int, table: str, rows: tuple[str, ...]
 
 def _label(labels: tuple[Label, ...], key: str) -> str:
     return next((label.label for label in labels if label.key == key), key)
-
-
-def _bare(label: str) -> str:
-    from qa.metrics import strip_numbering
-
-    return strip_numbering(label)
 
 
 def fmt(value: float) -> str:

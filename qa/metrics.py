@@ -1,6 +1,6 @@
 """Which table cell a question asks about: schema rows and columns matched by their words.
 
-Every row and column of ingest/schema.py is an option described by the jieba tokens of its labels,
+Every row and column of ingest/format/schema.py is an option described by the jieba tokens of its labels,
 aliases and group label, and the English words of its `en` text. A question scores each table by the
 best row plus the best column, tokens weighted by rarity (a word in every label says nothing). Group
 labels without a row of their own (不予公开, 行政诉讼) become options that sum their members.
@@ -20,8 +20,9 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from ingest.schema import TABLES, Label, TableSpec
-from qa.text import en_tokens, normalize, zh_tokens
+from ingest.format.schema import TABLES, Label, TableSpec
+from ingest.normalize import bare_label, fold
+from qa.text import en_tokens, zh_tokens
 
 # A table's cell when the question names only its row (or only its column).
 DEFAULT_COLUMN = {"rules": "in_force", "licensing": "decisions", "enforcement": "decisions", "fees": "amount",
@@ -44,7 +45,6 @@ _GROUP_EN = {"行政诉讼": ("lawsuit", "litigation", "sued")}
 # imposed": 0.862, lead 0.029) against unrelated questions (天气怎么样, 政务新媒体, 无人机: leads <= 0.010).
 MIN_SIMILARITY = 0.85
 MIN_MARGIN = 0.02
-_NUMBERING = re.compile(r"^(?:[一二三四五六七八九十]+、|\(?[一二三四五六七八九十]+\)|\d+\.)")
 _NOISE_WORDS = "多少 几 个 件 年 年度 数量 情况 的 了 是 有 呢 吗 那 按 分 共 总共 一共 请问 多 少 哪些"
 _NOISE_ZH = frozenset(_NOISE_WORDS.split())
 # The bare verb users say for a label word (罚了多少次 → 处罚); jieba leaves it a single character.
@@ -67,13 +67,7 @@ def _tokens(text: str) -> set[str]:
 
 
 def _table_tokens(spec: TableSpec) -> set[str]:
-    return _zh(normalize(spec.title)) | set(en_tokens(spec.en))
-
-
-def strip_numbering(label: str) -> str:
-    """（一）予以公开 → 予以公开; 1.属于国家秘密 → 属于国家秘密; the note in brackets goes too."""
-    text = _NUMBERING.sub("", normalize(label))
-    return re.sub(r"\(.*?\)$", "", text) or text
+    return _zh(fold(spec.title)) | set(en_tokens(spec.en))
 
 
 @dataclass(frozen=True)
@@ -113,10 +107,10 @@ def _option(label: Label, *, column: bool = False) -> Option:
     # A column in a block is also named by the block (复议后起诉 vs 未经复议直接起诉), with or without its
     # label; a row's group (不予公开) is an option of its own.
     blocks = [b.strip() for b in label.parent.split("›")] if column and label.parent else []
-    forms = [*texts, *blocks, *(b + strip_numbering(label.label) for b in blocks)]
-    phrases = tuple(dict.fromkeys(p for p in (strip_numbering(t) for t in forms) if len(p) >= 2))
-    zh = {t for text in (*texts, label.parent.replace("›", " ")) for t in _zh(normalize(text))}
-    return Option(label.key, strip_numbering(label.label), frozenset(zh), frozenset(en_tokens(label.en)), phrases,
+    forms = [*texts, *blocks, *(b + bare_label(label.label) for b in blocks)]
+    phrases = tuple(dict.fromkeys(p for p in (bare_label(t) for t in forms) if len(p) >= 2))
+    zh = {t for text in (*texts, label.parent.replace("›", " ")) for t in _zh(fold(text))}
+    return Option(label.key, bare_label(label.label), frozenset(zh), frozenset(en_tokens(label.en)), phrases,
                   leaves=_leaves(label.en))
 
 
@@ -146,9 +140,9 @@ def _options() -> list[_TableOptions]:
         base_rows, words = _without_table_words(spec, [_option(r) for r in spec.rows], table_df)
         base_columns = [_option(c, column=True) for c in spec.columns]
         opts = _TableOptions(spec, list(base_rows), list(base_columns), words)
-        row_labels = {strip_numbering(r.label) for r in spec.rows}
+        row_labels = {bare_label(r.label) for r in spec.rows}
         for parent in dict.fromkeys(r.parent for r in spec.rows if r.parent):
-            label = strip_numbering(parent)
+            label = bare_label(parent)
             members = [o for o, r in zip(base_rows, spec.rows, strict=True) if r.parent == parent]
             if label not in row_labels and not parent.endswith("办理结果"):
                 key = _common_prefix([m.key for m in members])
@@ -327,7 +321,7 @@ class MetricMatcher:
                     spec = opts.spec
                     for row in spec.rows:
                         self._vector_keys.append((spec.key, row.key, DEFAULT_COLUMN[spec.key]))
-                        texts.append(f"{strip_numbering(row.label)} {row.en}")
+                        texts.append(f"{bare_label(row.label)} {row.en}")
                     if spec.key in DEFAULT_ROW:
                         for column in spec.columns:
                             self._vector_keys.append((spec.key, DEFAULT_ROW[spec.key], column.key))

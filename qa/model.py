@@ -21,7 +21,7 @@ class Query:
     language: Literal["zh", "en"]
     agencies: tuple[str, ...] = ()  # canonical agency names found in the store
     years: tuple[int, ...] = ()
-    table: str | None = None  # schema keys (ingest/schema.py)
+    table: str | None = None  # schema keys (ingest/format/schema.py)
     row: str | None = None
     column: str | None = None
     operation: Operation = "value"

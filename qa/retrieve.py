@@ -14,15 +14,16 @@ from dataclasses import dataclass
 from rank_bm25 import BM25Okapi
 
 from ingest.model import Chunk
+from ingest.normalize import fold
 from ingest.store import Store
-from qa.text import en_tokens, normalize, zh_tokens
+from qa.text import en_tokens, zh_tokens
 
 RRF_K = 60  # the constant of reciprocal rank fusion (Cormack et al.), as LangChain's EnsembleRetriever uses
 
 
 def tokens(text: str) -> list[str]:
     """What BM25 indexes and queries with: jieba search-mode words and English word stems."""
-    text = normalize(text)
+    text = fold(text)
     return [*zh_tokens(text), *en_tokens(text)]
 
 

@@ -1,30 +1,16 @@
-"""Text normalization shared by every matcher: questions and labels are compared in one form."""
+"""Words of questions and labels: language, jieba tokens, English stems (their normal form: `ingest.normalize.fold`)."""
 
 from __future__ import annotations
 
 import logging
 import re
-import unicodedata
-from functools import cache
 
 import jieba
-import opencc
 
 jieba.setLogLevel(logging.WARNING)
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _LATIN = re.compile(r"[A-Za-z]+")
-
-
-@cache
-def _t2s() -> opencc.OpenCC:
-    return opencc.OpenCC("t2s")
-
-
-def normalize(text: str) -> str:
-    """NFKC (full-width digits and brackets), Traditional → Simplified, lower case, single spaces."""
-    text = _t2s().convert(unicodedata.normalize("NFKC", text))
-    return re.sub(r"\s+", " ", text).strip().lower()
 
 
 def language(text: str) -> str:

@@ -12,12 +12,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import cache
 
+from ingest.normalize import fold
 from qa import glossary
 from qa.agencies import AgencyIndex
 from qa.compose import content_words
 from qa.metrics import DEFAULT_ROW, Metric, MetricMatcher
 from qa.model import Operation, Query
-from qa.text import en_tokens, language, normalize
+from qa.text import en_tokens, language
 
 _ZH_DIGITS = {"〇": "0", "零": "0", "一": "1", "二": "2", "三": "3", "四": "4", "五": "5", "六": "6", "七": "7",
               "八": "8", "九": "9"}
@@ -103,7 +104,7 @@ def understand(
 
 def years_in(text: str) -> tuple[tuple[int, ...], tuple[int, ...], bool]:
     """(years, offsets relative to the latest report, whether a range was given) named in `text`."""
-    text = _ZH_YEAR.sub(lambda m: "".join(_ZH_DIGITS[c] for c in m.group()), normalize(text))
+    text = _ZH_YEAR.sub(lambda m: "".join(_ZH_DIGITS[c] for c in m.group()), fold(text))
     if m := _RANGE.search(text):
         first, last = sorted((int(m.group(1)), int(m.group(2))))
         # "2023 and 2024" / "2023和2024" are two years; "2019-2024" / "2019至2024" is every year between.
@@ -115,7 +116,7 @@ def years_in(text: str) -> tuple[tuple[int, ...], tuple[int, ...], bool]:
 
 
 def _parse(text: str, index: AgencyIndex, matcher: MetricMatcher) -> _Said:
-    norm = normalize(text)
+    norm = fold(text)
     agencies = index.match(norm)
     rest = norm
     for start, end in sorted(agencies.spans, reverse=True):
@@ -162,9 +163,9 @@ def _asks_narrative(text: str, metric: Metric | None, matcher: MetricMatcher) ->
 def _merge(before: _Said, now: _Said, text: str, matcher: MetricMatcher) -> _Said:
     """Slots `now` names replace those of `before`; the rest carry over."""
     metric = now.metric
-    if before.metric and (metric is None or _FOLLOW_COLUMN.search(normalize(text))):
+    if before.metric and (metric is None or _FOLLOW_COLUMN.search(fold(text))):
         # 按自然人分呢: a bare column keeps the row asked before.
-        column = matcher.match_column(normalize(text), before.metric.table)
+        column = matcher.match_column(fold(text), before.metric.table)
         if column and (metric is None or (metric.table == before.metric.table and metric.row in (
                 before.metric.row, _default_row(metric)))):
             metric = matcher.with_column(before.metric, column)

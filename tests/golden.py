@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from ingest.schema import BY_KEY
+from ingest.format.schema import BY_KEY
 from qa.evaluate import CiteTarget, GoldItem, parse_number
 from tests.reportgen import Format, Noise, Spec, Style, random_spec, render
 

@@ -5,7 +5,7 @@ year's report" upload and the scale benchmark need as many reports as they like,
 known. A `Spec` holds one report's content (values satisfy every sum identity of report-format.md);
 `render` prints it as HTML, DOCX, PDF, Markdown or flattened scraped text, with the deviations real
 files show (blank zeros, units, annotations, site chrome, Traditional glosses, page footers).
-All labels come from ingest/schema.py; everything is deterministic by seed.
+All labels come from ingest/format/schema.py; everything is deterministic by seed.
 """
 
 from __future__ import annotations
@@ -19,10 +19,11 @@ from itertools import product
 from pathlib import Path
 from typing import Literal
 
+from ingest.format.layout import PARTS, T2_COLUMNS, T4_BLOCKS, expected_cells, t2_rows, t3_rows
+from ingest.format.schema import TABLE3, TABLE4, Label, table
+from ingest.format.template import T2019, T2021, TEMPLATES, Template, by_year
 from ingest.model import SECTION_TITLES
-from ingest.schema import ROWS_2019_ONLY, ROWS_2021_ONLY, TABLE3, TABLE4, Label, table
 
-Template = Literal["2019", "2021"]
 Format = Literal["html", "docx", "pdf", "md", "txt"]
 CellKey = tuple[str, str, str]  # (table, row, column) schema keys
 FORMATS: tuple[Format, ...] = ("html", "docx", "pdf", "md", "txt")
@@ -42,20 +43,9 @@ AGENCIES: tuple[str, ...] = tuple(p + d for p, d in product(_PLACES, _DEPARTMENT
 YEARS: tuple[int, ...] = tuple(range(2019, 2026))
 
 # Table 2 as each template prints it: (table key, row keys, column keys), in order.
+# Table 2 as each template prints it: (table key, row keys, column keys), in order.
 _TABLE2_LAYOUT: dict[Template, tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]] = {
-    "2021": (
-        ("rules", ("regulations", "normative_documents"), ("issued", "repealed", "in_force")),
-        ("licensing", ("licensing",), ("decisions",)),
-        ("enforcement", ("penalty", "coercion"), ("decisions",)),
-        ("fees", ("admin_fees",), ("amount",)),
-    ),
-    "2019": (
-        ("rules", ("regulations", "normative_documents"), ("issued", "published", "in_force")),
-        ("licensing", ("licensing", "other_services"), ("items_last_year", "items_change", "decisions")),
-        ("enforcement", ("penalty", "coercion"), ("items_last_year", "items_change", "decisions")),
-        ("fees", ("admin_fees",), ("items_last_year", "items_change")),
-        ("procurement", ("procurement",), ("projects", "amount")),
-    ),
+    t: tuple((part, t2_rows(part, t), cols) for part, cols in T2_COLUMNS[t].items()) for t in TEMPLATES
 }
 # The 2019 trial format's wording, taken from the schema's aliases (checked in `_printed`).
 _WORDING_2019 = {"issued": "本年新制作数量", "in_force": "对外公开总数量", "decisions": "处理决定数量",
@@ -66,26 +56,11 @@ _GROUP_LABELS = {"不予公开": "（三）不予公开", "无法提供": "（�
 _RESULTS = "三、本年度办理结果"
 _T3_NOTE = "（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）"
 _APPLICANTS = tuple(c.key for c in TABLE3.columns if c.key != "total")
-_BLOCKS = ("review", "suit_direct", "suit_after_review")
-_BLOCK_PARTS = ("upheld", "corrected", "other", "pending")
-
-
-def template_for(year: int) -> Template:
-    """The layout a report of `year` uses: the 2019 trial format covered the 2019 and 2020 reports."""
-    return "2019" if year < 2021 else "2021"
-
-
-def table3_rows(template: Template) -> tuple[str, ...]:
-    skip = ROWS_2021_ONLY if template == "2019" else ROWS_2019_ONLY
-    return tuple(r.key for r in TABLE3.rows if r.key not in skip)
 
 
 def standard_cells(template: Template) -> tuple[CellKey, ...]:
     """Every standard cell a report of `template` has, in printing order."""
-    cells = [(t, r, c) for t, rows, cols in _TABLE2_LAYOUT[template] for r in rows for c in cols]
-    cells += [("requests", r, c.key) for r in table3_rows(template) for c in TABLE3.columns]
-    cells += [("review", "cases", c.key) for c in TABLE4.columns]
-    return tuple(cells)
+    return tuple(cell for part in PARTS for cell in expected_cells(part, template))
 
 
 @dataclass(frozen=True)
@@ -146,7 +121,7 @@ def _t2_numbers(rng: random.Random, template: Template, big: float) -> dict[Cell
     issued = rng.randint(0, int(10 + 40 * big))
     n["rules", "normative_documents", "issued"] = issued
     n["rules", "normative_documents", "in_force"] = issued + rng.randint(0, int(50 + 600 * big))
-    if template == "2021":
+    if template == T2021:
         n["rules", "regulations", "repealed"] = rng.randint(0, 1) if rare else 0
         n["rules", "normative_documents", "repealed"] = rng.randint(0, issued + 5)
     else:
@@ -159,14 +134,14 @@ def _t2_numbers(rng: random.Random, template: Template, big: float) -> dict[Cell
         ("enforcement", "coercion"): rng.randint(0, int(5 + 200 * big)),
     }
     for (t, r), value in decisions.items():
-        if template == "2021" and r == "other_services":
+        if template == T2021 and r == "other_services":
             continue
         n[t, r, "decisions"] = value
-        if template == "2019":
+        if template == T2019:
             last = rng.randint(0, int(10 + 400 * big))
             n[t, r, "items_last_year"] = last
             n[t, r, "items_change"] = rng.randint(-last // 5, last // 5 + 2) if rng.random() < 0.4 else 0
-    if template == "2021":
+    if template == T2021:
         cents = rng.choice((0, 0, rng.randint(1, 10**6) / 10**6, rng.randint(1, 99) / 100))
         n["fees", "admin_fees", "amount"] = round(rng.randint(0, int(5 + 30000 * big)) * rng.random() + cents, 6)
     else:
@@ -197,7 +172,7 @@ _OUTCOME_WEIGHTS = {
 
 
 def _t3_numbers(rng: random.Random, template: Template, big: float) -> dict[CellKey, float]:
-    rows = table3_rows(template)
+    rows = t3_rows(template)
     outcomes = [r for r in rows if r not in ("new", "carried_over", "total_handled", "carried_forward")]
     weights = {r: _OUTCOME_WEIGHTS[r] * rng.choice((0, 0.5, 1, 1, 2)) for r in outcomes}
     weights["granted"] += 1  # never all zero
@@ -226,11 +201,11 @@ def _t3_numbers(rng: random.Random, template: Template, big: float) -> dict[Cell
 
 def _t4_numbers(rng: random.Random, big: float) -> dict[CellKey, float]:
     n: dict[CellKey, float] = {}
-    for block in _BLOCKS:
-        parts = [rng.randint(1, int(2 + 10 * big)) if rng.random() < 0.35 else 0 for _ in _BLOCK_PARTS]
-        for part, value in zip(_BLOCK_PARTS, parts, strict=True):
-            n["review", "cases", f"{block}_{part}"] = value
-        n["review", "cases", f"{block}_total"] = sum(parts)
+    for _, columns in T4_BLOCKS:
+        parts = [rng.randint(1, int(2 + 10 * big)) if rng.random() < 0.35 else 0 for _ in columns[:-1]]
+        for column, value in zip(columns[:-1], parts, strict=True):
+            n["review", "cases", column] = value
+        n["review", "cases", columns[-1]] = sum(parts)
     return n
 
 
@@ -277,7 +252,7 @@ def _short(agency: str) -> str:
 def _prose(rng: random.Random, agency: str, year: int, template: Template,
            n: dict[CellKey, float]) -> dict[str, tuple[str, ...]]:
     me = _short(agency)
-    doc = "国办公开办函〔2019〕60号" if template == "2019" else "国办公开办函〔2021〕30号"
+    doc = "国办公开办函〔2019〕60号" if template == T2019 else "国办公开办函〔2021〕30号"
     phone = f"0{rng.randint(510, 919)}-{rng.randint(2000000, 8999999)}"
     preamble = (
         f"本报告根据《中华人民共和国政府信息公开条例》（以下简称《条例》）和《国务院办公厅政府信息与政务公开"
@@ -347,7 +322,7 @@ _HEADING_VARIANTS = {
 def random_spec(agency: str, year: int, template: Template | None = None, seed: int = 0,
                 noise: Noise | None = None) -> Spec:
     """A complete report for (agency, year) whose values satisfy every identity of report-format.md."""
-    template = template or template_for(year)
+    template = template or by_year(year)
     noise = noise or Noise()
     rng = random.Random(f"{agency}|{year}|{template}|{seed}")
     big = rng.random() ** 2
@@ -388,7 +363,7 @@ _Grid = list[list[_G]]
 
 
 def _printed(label: Label, spec: Spec) -> str:
-    if spec.template == "2019" or (spec.noise.old_labels and label.key == "normative_documents"):
+    if spec.template == T2019 or (spec.noise.old_labels and label.key == "normative_documents"):
         alias = _WORDING_2019.get(label.key)
         if alias:
             assert alias in label.aliases, f"schema lost the alias {alias}"
@@ -424,7 +399,7 @@ def _table3(spec: Spec) -> _Grid:
         [_G(cols[0].label, rowspan=2), _G(cols[1].parent, colspan=5), _G(cols[-1].label, rowspan=2)],
         [_G(c.label) for c in cols[1:-1]],
     ]
-    rows = table3_rows(spec.template)
+    rows = t3_rows(spec.template)
     results = [r for r in rows if TABLE3.row(r).parent]
     seen: set[str] = set()
     for key in rows:
@@ -572,7 +547,7 @@ def _md_numbered(spec: Spec) -> str:
     """Table 3 as an OCR/LLM conversion prints it: one label column, applicants renamed 数据1…数据6."""
     header = "| 类别 | " + " | ".join(f"数据{i}" for i in range(1, 7)) + " | 总计 |\n" + "|---" * 8 + "|"
     out, group = [], None
-    for key in table3_rows(spec.template):
+    for key in t3_rows(spec.template):
         label = TABLE3.row(key)
         if label.parent != group:
             group = label.parent

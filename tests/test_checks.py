@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from ingest import schema
-from ingest.checks import RULE_APPLICANTS, RULE_BLOCK, RULE_COLUMN, RULE_HANDLED, check, coverage
+from ingest.checks import check, coverage
+from ingest.format import schema
+from ingest.format.identities import RULE_APPLICANTS, RULE_BLOCK, RULE_COLUMN, RULE_HANDLED
+from ingest.format.layout import T3_COLUMNS, T4_COLUMNS, expected_cells, t3_rows
 from ingest.model import Fact
-from ingest.table_cells import parse
-from ingest.table_layout import T3_COLUMNS, T4_COLUMNS, expected_cells, t3_rows
+from ingest.tables.cells import parse
 
 
 def _fact(table: str, row: str, column: str, raw: str, template: str = "2021") -> Fact:

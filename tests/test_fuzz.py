@@ -20,9 +20,9 @@ from ingest import readers
 from ingest.checks import check
 from ingest.chunking import chunk
 from ingest.errors import IngestError
+from ingest.format.schema import TABLES
 from ingest.model import SECTION_TITLES
-from ingest.schema import TABLES
-from ingest.tables import extract_facts
+from ingest.tables.extract import extract_facts
 from tests.reportgen import AGENCIES, Style, random_spec, render
 
 FUZZ = settings(max_examples=120, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])

@@ -11,7 +11,8 @@ import pytest
 from bs4 import BeautifulSoup
 from docx import Document
 
-from ingest.schema import TABLE3, TABLE4
+from ingest.format.layout import t3_rows
+from ingest.format.schema import TABLE3, TABLE4
 from tests.reportgen import (
     AGENCIES,
     FORMATS,
@@ -24,7 +25,6 @@ from tests.reportgen import (
     random_spec,
     render,
     standard_cells,
-    table3_rows,
     write_corpus,
 )
 
@@ -38,7 +38,7 @@ def _spec(template: str = "2021", seed: int = 1, noise: Noise | None = None) -> 
 
 def _identity_errors(spec: Spec) -> list[str]:
     n = spec.numbers
-    rows = table3_rows(spec.template)
+    rows = t3_rows(spec.template)
     parts = [r for r in rows if TABLE3.row(r).parent and r != "total_handled"]
     errors = []
     for c in (col.key for col in TABLE3.columns):
@@ -68,10 +68,10 @@ def test_identities_hold_for_many_specs(template: str) -> None:
 
 
 def test_every_standard_cell_has_a_value() -> None:
-    for template, t3_rows in (("2021", 25), ("2019", 23)):
+    for template, n_rows in (("2021", 25), ("2019", 23)):
         spec = _spec(template)
         assert list(expected_facts(spec)) == list(standard_cells(template))
-        assert sum(1 for t, _, c in spec.values if t == "requests" and c == "total") == t3_rows
+        assert sum(1 for t, _, c in spec.values if t == "requests" and c == "total") == n_rows
         assert sum(1 for t, _, _ in spec.values if t == "review") == 15
     assert ("procurement", "procurement", "amount") in _spec("2019").values
     assert ("procurement", "procurement", "amount") not in _spec("2021").values

@@ -13,7 +13,7 @@ import pytest
 
 from ingest import readers
 from ingest.model import Fact
-from ingest.tables import extract_facts
+from ingest.tables.extract import extract_facts
 from tests.reportgen import AGENCIES, Noise, Spec, Style, expected_facts, pdf_font, random_spec, render
 
 _GLOSS = re.compile(r"\([a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜü]+\)")

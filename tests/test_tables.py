@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from ingest import schema
+from ingest.format import schema
 from ingest.model import Cell, Line, Report, Table
-from ingest.normalize import norm
+from ingest.normalize import compact, norm
 from ingest.readers import read
-from ingest.table_cells import clean, parse
-from ingest.tables import extract_facts
+from ingest.tables.cells import parse
+from ingest.tables.extract import extract_facts
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLD = ROOT / "tests" / "gold" / "shared_cells.jsonl"
@@ -233,7 +233,7 @@ def _gold() -> dict[str, dict[tuple[str, str, str], dict]]:
 
 def _exact(fact, g: dict) -> bool:
     if g["value"] is None:
-        return fact.value is None and clean(fact.raw) == clean(g["raw"])
+        return fact.value is None and compact(fact.raw) == compact(g["raw"])
     return fact.value is not None and abs(fact.value - g["value"]) < 1e-9
 
 

@@ -12,8 +12,8 @@ from html import escape
 
 import pandas as pd
 
+from ingest.format.schema import BY_KEY
 from ingest.model import Fact, Violation
-from ingest.schema import BY_KEY
 from ingest.store import ReportInfo
 from qa.model import Citation
 

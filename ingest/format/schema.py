@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ingest.format.template import T2019, TEMPLATES, Template
+
 
 @dataclass(frozen=True)
 class Label:
@@ -28,7 +30,7 @@ class TableSpec:
     section: str  # standard section key the table sits in (model.SECTION_TITLES)
     columns: tuple[Label, ...]
     rows: tuple[Label, ...]
-    templates: tuple[str, ...] = ("2019", "2021")
+    templates: tuple[Template, ...] = TEMPLATES
     aliases: tuple[str, ...] = ()
 
     def row(self, key: str) -> Label:
@@ -119,7 +121,7 @@ TABLE2 = (
             Label("amount", "采购总金额", "total procurement amount", unit="元"),
         ),
         rows=(Label("procurement", "政府集中采购", "government centralized procurement"),),
-        templates=("2019",),
+        templates=(T2019,),
     ),
 )
 
@@ -232,12 +234,12 @@ TABLE4 = TableSpec(
     rows=(Label("cases", "案件数量", "number of cases"),),
 )
 
+# Table 4's blocks and the outcome columns each block repeats, by key.
+REVIEW_BLOCKS: tuple[str, ...] = tuple(block for block, _, _ in _BLOCKS)
+REVIEW_OUTCOMES: tuple[str, ...] = tuple(col for col, _, _ in _BLOCK_COLUMNS)
+
 TABLES: tuple[TableSpec, ...] = (*TABLE2, TABLE3, TABLE4)
 BY_KEY: dict[str, TableSpec] = {t.key: t for t in TABLES}
-
-# Rows the 2021 format has and the 2019 format folds into other_handling, and vice versa.
-ROWS_2021_ONLY = ("other_overdue_correction", "other_unpaid_fee", "other_misc")
-ROWS_2019_ONLY = ("other_handling",)
 
 
 def table(key: str) -> TableSpec:

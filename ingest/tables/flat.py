@@ -3,7 +3,7 @@
 The text is searched for the standard labels in order; a row's cells are what lies between its label
 and the next one. Three layouts occur: one cell per line with blank cells kept as empty lines (single
 or double spaced), one cell per line with blank cells dropped, and a row's values run together on
-one line (`713000074`). The first keeps positions; the others are resolved in `tables.py`.
+one line (`713000074`). The first keeps positions; the others are resolved in `extract.py`.
 """
 
 from __future__ import annotations
@@ -12,21 +12,13 @@ import bisect
 import re
 from dataclasses import dataclass
 
+from ingest.format.labels import T2_ITEMS, T2_TITLE, T4_WORDS
+from ingest.format.layout import T2_KEYS, T3_ORDER, T3_WIDTH, T4_WIDTH
 from ingest.model import CellRef, Line, Report
-from ingest.table_cells import NA, VALUE_TOKEN, clean
-from ingest.table_found import FoundRow, Header, Slot
-from ingest.table_grid import T4_WORDS
-from ingest.table_labels import (
-    T2_ITEMS,
-    T2_KEYS,
-    T2_TITLE,
-    T3_ORDER,
-    column_patterns,
-    core,
-    match_column,
-    row_patterns,
-)
-from ingest.table_text import key, match_form
+from ingest.normalize import compact, key, match_form, strip_numbering
+from ingest.tables.cells import NA, VALUE_TOKEN
+from ingest.tables.found import FoundRow, Header, Slot
+from ingest.tables.labels import column_patterns, match_column, row_patterns
 
 _FOOTER = re.compile(r"^\s*[-—－–]\s*\d+\s*[-—－–]\s*$")
 _TOKEN = re.compile(
@@ -94,7 +86,7 @@ class Flat:
         for m in _TOKEN.finditer(self.text, a, b):
             kind = m.lastgroup
             if kind in ("value", "text", "numbering"):
-                out.append(Token("value" if kind == "value" or clean(m.group()) in NA else "text", m.group(),
+                out.append(Token("value" if kind == "value" or compact(m.group()) in NA else "text", m.group(),
                                  m.start()))
         return out
 
@@ -208,7 +200,7 @@ def _row_anchors(flat: Flat, tables: tuple[str, ...], lo: int, hi: int, allow_sh
         for p in row_patterns(t):
             if p.exact_only and not allow_short:
                 continue
-            bonus = 10.0 if p.text != core(p.text) else 0.0
+            bonus = 10.0 if p.text != strip_numbering(p.text) else 0.0
             out += [Anchor(i, i + len(p.text), t, p.row, "row", len(p.text) + bonus)
                     for i in _occurrences(flat.form, p.text, lo, hi)]
     return out
@@ -245,7 +237,7 @@ def _table3(flat: Flat, lo: int, hi: int) -> list[FoundRow]:
     for k, anc in enumerate(chosen):
         nxt = chosen[k + 1].start if k + 1 < len(chosen) else hi
         label = flat.text[flat.to_text(anc.start):flat.after(anc.end)]
-        slots, positional = _cells(flat, flat.after(anc.end), flat.to_text(nxt), label, 7)
+        slots, positional = _cells(flat, flat.after(anc.end), flat.to_text(nxt), label, T3_WIDTH)
         found.append(FoundRow("requests", anc.row, label, tuple(slots), positional, (), "text"))
     return found
 
@@ -261,8 +253,8 @@ def _table4(flat: Flat, lo: int) -> list[FoundRow]:
         if not any(w in key(t.text) for w in T4_WORDS) and len(key(t.text)) >= 4:
             return []
         header_end = t.start + len(t.text)
-    slots, positional = _cells(flat, header_end, len(flat.text), "", 15)
-    return [FoundRow("review", "cases", "案件数量", tuple(slots[:15]), positional, (), "text")] if slots else []
+    slots, positional = _cells(flat, header_end, len(flat.text), "", T4_WIDTH)
+    return [FoundRow("review", "cases", "案件数量", tuple(slots[:T4_WIDTH]), positional, (), "text")] if slots else []
 
 
 def find(report: Report) -> list[FoundRow]:

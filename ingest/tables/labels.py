@@ -13,23 +13,12 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 from functools import cache, lru_cache
 
-from ingest import schema
-from ingest.table_text import key
+from ingest.format import schema
+from ingest.format.labels import T2_ITEMS, T2_TITLE
+from ingest.format.layout import T2_KEYS
+from ingest.normalize import key, strip_numbering
 
-_NUMBERING = re.compile(r"^(?:[一二三四五六七八九十]+、|（[一二三四五六七八九十]+）|\d+\.)")
 MIN_FRAGMENT = 4  # shorter unnumbered text (其他, 总计, 规章) must match a label exactly
-
-# Table 3 rows in printed order; 2019's single （六）其他处理 row sits where 2021 prints its parent label.
-_LATE = ("other_handling", *schema.ROWS_2021_ONLY, "total_handled", "carried_forward")
-T3_ORDER: tuple[str, ...] = tuple(r.key for r in schema.TABLE3.rows if r.key not in _LATE) + _LATE
-T2_KEYS: tuple[str, ...] = tuple(t.key for t in schema.TABLE2)
-T2_TITLE = re.compile(r"第二十条第（([一二三四五六七八九十]+)）项")
-T2_ITEMS = {"一": "rules", "五": "licensing", "六": "enforcement", "八": "fees", "九": "procurement"}
-
-
-def core(text: str) -> str:
-    """A label without its numbering (`2.重复申请` → `重复申请`)."""
-    return _NUMBERING.sub("", text)
 
 
 @dataclass(frozen=True)
@@ -46,8 +35,8 @@ def row_patterns(table_key: str) -> tuple[Pattern, ...]:
     out: dict[tuple[str, str], Pattern] = {}
     for label in schema.table(table_key).rows:
         for form in (label.label, *label.aliases):
-            for text in {key(form), core(key(form))}:
-                numbered = text != core(text)
+            for text in {key(form), strip_numbering(key(form))}:
+                numbered = text != strip_numbering(text)
                 exact_only = len(text) < MIN_FRAGMENT and not numbered
                 out.setdefault((label.key, text), Pattern(table_key, label.key, text, exact_only))
     return tuple(out.values())
@@ -71,7 +60,7 @@ class _Gate:
 def _gate(table_keys: tuple[str, ...]) -> _Gate:
     patterns = [p for t in table_keys for p in row_patterns(t)]
     texts = {p.text for p in patterns}
-    alphabet = frozenset(ch for p in patterns if not p.exact_only for ch in core(p.text))
+    alphabet = frozenset(ch for p in patterns if not p.exact_only for ch in strip_numbering(p.text))
     return _Gate(re.compile("|".join(map(re.escape, texts))), "\n".join(texts), alphabet)
 
 
@@ -83,7 +72,7 @@ def _could_score(text: str, table_keys: tuple[str, ...]) -> bool:
     gate = _gate(table_keys)
     if gate.inside.search(text):
         return True
-    text_core = core(text)
+    text_core = strip_numbering(text)
     if len(text_core) >= MIN_FRAGMENT and text_core in gate.joined:
         return True
     return len(text_core) >= 6 and 3 * sum(ch in gate.alphabet for ch in text_core) >= 2 * len(text_core)
@@ -116,12 +105,12 @@ def _score(text: str, p: Pattern) -> float:
         return 0.0
     if p.text in text:
         return float(len(p.text))
-    if len(text) >= MIN_FRAGMENT and core(text) in p.text and len(core(text)) >= MIN_FRAGMENT:
-        return 0.8 * len(core(text))
-    if len(core(text)) >= 6 and len(p.text) >= 6:
-        ratio = SequenceMatcher(None, core(text), core(p.text)).ratio()
+    if len(text) >= MIN_FRAGMENT and strip_numbering(text) in p.text and len(strip_numbering(text)) >= MIN_FRAGMENT:
+        return 0.8 * len(strip_numbering(text))
+    if len(strip_numbering(text)) >= 6 and len(p.text) >= 6:
+        ratio = SequenceMatcher(None, strip_numbering(text), strip_numbering(p.text)).ratio()
         if ratio >= 0.8:
-            return 0.7 * ratio * len(core(p.text))
+            return 0.7 * ratio * len(strip_numbering(p.text))
     return 0.0
 
 

@@ -9,18 +9,17 @@ sum identities allow, never picking one silently.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
 from ingest.model import ValueKind
+from ingest.normalize import compact
 
 T = TypeVar("T")
 
 UNITS = ("万元", "元", "件", "批次", "个", "项", "次", "人次", "人", "家", "条", "宗", "份", "起")
 NA = frozenset({"-", "—", "——", "－", "/", "／", "无", "不适用", "\\"})
-_JUNK = str.maketrans("", "", "?？\u00a0\u3000\u200b\ufeff")
 _UNIT = "|".join(sorted(UNITS, key=len, reverse=True))
 _NUMBER = re.compile(
     rf"^(?P<sign>[+\-])?(?P<digits>\d[\d,]*(?:\.\d+)?)(?P<unit>{_UNIT})?(?P<note>[（(].*[）)])?$"
@@ -40,14 +39,9 @@ class Parsed:
     kind: ValueKind
 
 
-def clean(raw: str) -> str:
-    """The cell without spacing or the `?` scraped pages print for a non-breaking space."""
-    return "".join(unicodedata.normalize("NFKC", raw).translate(_JUNK).split())
-
-
 def parse(raw: str) -> Parsed:
     """Value, unit and kind of one printed cell; the raw string itself is never changed."""
-    text = clean(raw)
+    text = compact(raw)
     if not text:
         return Parsed(None, "", "blank")
     if text in NA:

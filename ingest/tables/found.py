@@ -1,4 +1,4 @@
-"""What the grid and flattened-text finders hand to `tables.py`: standard rows as printed, not yet read.
+"""What the grid and flattened-text finders hand to `extract.py`: standard rows as printed, not yet read.
 
 Both finders give the same records, so choosing a value, splitting run-together digits and checking
 identities happen once, whatever the input form was.

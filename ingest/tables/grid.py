@@ -11,15 +11,15 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 
-from ingest import schema
+from ingest.format import infer
+from ingest.format.labels import T4_WORDS
+from ingest.format.layout import T2_KEYS, T3_ORDER, T4_WIDTH, t3_rows
+from ingest.format.template import T2019
 from ingest.model import CellRef, Report, Table
-from ingest.table_cells import is_value, parse
-from ingest.table_found import FoundRow, Header, Slot
-from ingest.table_labels import T2_KEYS, T3_ORDER, best, match_column, score_label, t2_item
-from ingest.table_text import key
-
-# Header words of Table 4: rows holding only these are skipped while its values are collected.
-T4_WORDS = ("复议", "诉讼", "结果", "维持", "纠正", "其他", "尚未", "审结", "总计", "起诉", "注")
+from ingest.normalize import key
+from ingest.tables.cells import is_value, parse
+from ingest.tables.found import FoundRow, Header, Slot
+from ingest.tables.labels import best, match_column, score_label, t2_item
 
 
 @dataclass
@@ -180,9 +180,8 @@ def fill_gaps(assigned: list[str | None], loose: list[bool], order: tuple[str, .
     or 2021's three sub-rows, not both).
     """
     out = list(assigned)
-    present = {a for a in out if a is not None}
-    drop = ("other_handling",) if present & set(schema.ROWS_2021_ONLY) else schema.ROWS_2021_ONLY
-    order = tuple(r for r in order if r not in drop)
+    shown = t3_rows(infer.from_t3({a for a in out if a is not None}) or T2019)
+    order = tuple(r for r in order if r in shown)
     anchors = [i for i, a in enumerate(out) if a is not None and a in order]
     for a, b in itertools.pairwise(anchors):
         between = [i for i in range(a + 1, b) if loose[i]]
@@ -216,7 +215,7 @@ def _t4_header(row: GridRow) -> bool:
 
 
 def table4(rows: list[GridRow], after: int = -1) -> list[FoundRow]:
-    """The 15 values after Table 4's header, collected over as many grid rows as they fill."""
+    """The values after Table 4's header (one per column), collected over as many grid rows as they fill."""
     start = next(
         (i for i, r in enumerate(rows) if i > after and any(w in key(r.label) for w in ("复议", "结果维持"))),
         None,
@@ -229,7 +228,7 @@ def table4(rows: list[GridRow], after: int = -1) -> list[FoundRow]:
             break
         if row.has_numbers:
             slots.extend(row.values)
-        if len(slots) >= 15:
+        if len(slots) >= T4_WIDTH:
             break
     if not slots:
         return []

@@ -1,6 +1,6 @@
 """Tables 2, 3 and 4 of a report → `Fact`s, one per standard cell, each with where it was printed.
 
-Rows come from the report's grids (`table_grid`) and from its lines (`table_flat`); for each standard
+Rows come from the report's grids (`grid`) and from its lines (`flat`); for each standard
 table the source that resolves more cells wins. A row whose cells are not known one by one (digits
 run together, blank cells dropped) is read every way the printed text allows, and the sum identities
 of report-format.md narrow the readings down, row by row and then down Table 3's columns. A cell the
@@ -13,18 +13,20 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from itertools import product
 
-from ingest import schema, table_flat, table_grid
-from ingest.checks import sub_rows, violations
+from ingest.checks import violations
+from ingest.format import identities, infer, schema
+from ingest.format.identities import Identity
+from ingest.format.layout import PARTS, T2_COLUMNS, T2_KEYS, T3_COLUMNS, T3_WIDTH, T4_COLUMNS, T4_WIDTH
+from ingest.format.template import T2019, T2021, Template
 from ingest.model import CellRef, Fact, Report
 from ingest.normalize import clean as printable
-from ingest.table_cells import clean, parse, placements, splits, whole_cell
-from ingest.table_found import FoundRow, Slot
-from ingest.table_layout import PARTS, T2_COLUMNS, T3_COLUMNS, T4_COLUMNS, Template
+from ingest.normalize import compact
+from ingest.tables import flat, grid
+from ingest.tables.cells import parse, placements, splits, whole_cell
+from ingest.tables.found import FoundRow, Slot
 
 Reading = tuple[Slot, ...]
 
-_2019_SIGNS = {"published", "items_last_year", "items_change", "projects"}
-_2021_SIGNS = {"repealed"}
 MAX_COMBINATIONS = 100_000  # Table 3 readings tried together across rows before giving up on narrowing
 
 
@@ -37,22 +39,27 @@ def _number(raw: str) -> float | None:
     return 0.0 if p.kind == "blank" else p.value
 
 
-def _sums(parts: Sequence[str], total: str, strict: bool = False) -> bool:
-    """Do `parts` add up to `total`? When it cannot be told (a cell that is no number): not `strict`."""
-    expected = _number(total)
+def _sums(parts: Sequence[str], totals: Sequence[str], strict: bool = False) -> bool:
+    """Do `parts` add up to `totals`? When it cannot be told (a cell that is no number): not `strict`."""
     values = [_number(p) for p in parts]
-    if expected is None or any(v is None for v in values):
+    expected = [_number(t) for t in totals]
+    if any(v is None for v in (*values, *expected)):
         return not strict
-    return abs(sum(values) - expected) < 1e-6  # type: ignore[arg-type]
+    return abs(sum(values) - sum(expected)) < 1e-6  # type: ignore[arg-type]
 
 
-def _row_identity(raws: tuple[str, ...]) -> bool:
-    """A reading of a Table 3 row is confirmed only when its six parts add up to its total (blank = 0)."""
-    return _sums(raws[:6], raws[6], strict=True)
+def _row_holds(rules: Sequence[Identity], columns: Sequence[str]) -> Callable[[tuple[str, ...]], bool]:
+    """Accepts a reading of one row only when all its identities hold (blank = 0, anything else no number)."""
+
+    def accept(raws: tuple[str, ...]) -> bool:
+        at = dict(zip(columns, raws, strict=True))
+        return all(_sums([at[c] for c in r.parts], [at[c] for c in r.totals], strict=True) for r in rules)
+
+    return accept
 
 
-def _block_identity(raws: tuple[str, ...]) -> bool:
-    return all(_sums(raws[b : b + 4], raws[b + 4], strict=True) for b in range(0, 15, 5))
+_T3_ROW = _row_holds([identities.APPLICANTS], T3_COLUMNS)
+_T4_ROW = _row_holds(identities.TABLE4, T4_COLUMNS)
 
 
 def _pieces(slot: Slot, parts: tuple[str, ...]) -> Iterator[Slot]:
@@ -92,7 +99,7 @@ def readings(
             cells.pop()
     if len(cells) >= n:
         return [tuple(cells[:n])], cells[n:]
-    split = splits([clean(s.raw) for s in cells], n) if glued else []
+    split = splits([compact(s.raw) for s in cells], n) if glued else []
     if split is None:
         return [], []
     by_split = [
@@ -100,7 +107,7 @@ def readings(
               for piece in ([slot] if len(parts) == 1 else _pieces(slot, parts)))
         for per_slot in split
     ]
-    whole = all(whole_cell(clean(s.raw)) for s in cells)
+    whole = all(whole_cell(compact(s.raw)) for s in cells)
     by_place = [tuple(_blank(cells) if s is None else s for s in p) for p in placements(cells, n)] if whole else []
     if accept is not None:
         for group in (by_split, by_place):
@@ -119,7 +126,7 @@ def _windows(cells: list[Slot], n: int) -> list[Reading]:
     return [
         tuple(cells[k : k + n])
         for k in range(len(cells) - n + 1)
-        if not any(clean(s.raw) for s in (*cells[:k], *cells[k + n :]))
+        if not any(compact(s.raw) for s in (*cells[:k], *cells[k + n :]))
     ]
 
 
@@ -155,7 +162,7 @@ class _Maker:
             "row_label": printable(labels[0]) or schema.table(table).row(row).label,
             "column_label": printable(labels[1]) or schema.table(table).column(column).label, "note": note,
         }
-        distinct = {clean(s.raw) for s in options}
+        distinct = {compact(s.raw) for s in options}
         if len(distinct) == 1:
             slot = options[0]
             p = parse(slot.raw)
@@ -171,24 +178,16 @@ def _printed(found: FoundRow) -> str:
 
 
 def _extras_note(extras: Sequence[Slot]) -> str:
-    values = [s.raw.strip() for s in extras if clean(s.raw)]
+    values = [s.raw.strip() for s in extras if compact(s.raw)]
     return " ".join(values)
 
 
-def _t2_template(found: FoundRow, fallback: Template) -> Template:
-    columns = {h.column for h in found.headers if h.column}
-    if found.table == "procurement" or columns & _2019_SIGNS:
-        return "2019"
-    if columns & _2021_SIGNS:
-        return "2021"
-    for h in found.headers:
-        if h.column in ("decisions", "amount"):
-            return "2021" if "本年" in h.label else "2019"
-    return fallback
+def _t2_template(found: FoundRow) -> Template | None:
+    return infer.from_t2(found.table, ((h.column, h.label) for h in found.headers))
 
 
 def _t2_facts(make: _Maker, found: FoundRow, template: Template) -> list[Fact]:
-    template = _t2_template(found, template)
+    template = _t2_template(found) or template
     spec = schema.table(found.table)
     headers = list(found.headers)
     if headers:
@@ -211,8 +210,8 @@ def _t2_facts(make: _Maker, found: FoundRow, template: Template) -> list[Fact]:
             inside = [i for i, s in enumerate(found.slots) if h.cols[0] <= s.cols[0] <= h.cols[1]]  # type: ignore[index]
             used.update(inside)
             options.append([found.slots[inside[0]]] if inside else None)
-            first = clean(found.slots[inside[0]].raw) if inside else ""
-            extras += [found.slots[i] for i in inside[1:] if clean(found.slots[i].raw) != first]
+            first = compact(found.slots[inside[0]].raw) if inside else ""
+            extras += [found.slots[i] for i in inside[1:] if compact(found.slots[i].raw) != first]
         extras += [s for i, s in enumerate(found.slots) if i not in used]
     else:
         reads, extras = readings(found.slots, len(columns), found.positional, None, found.origin == "text")
@@ -230,33 +229,28 @@ def _t2_facts(make: _Maker, found: FoundRow, template: Template) -> list[Fact]:
 def _grid_values(found: FoundRow, n: int, accept: Callable[[tuple[str, ...]], bool]) -> list[Reading]:
     """Readings of a Table 3/4 row; none when values are left over (the row cannot be placed)."""
     reads, extras = readings(found.slots, n, found.positional, accept, found.origin == "text")
-    return [] if any(clean(s.raw) for s in extras) else reads
+    return [] if any(compact(s.raw) for s in extras) else reads
 
 
 def _t3_rows(found: list[FoundRow]) -> list[FoundRow]:
     """Drop 2021's （六）其他处理 parent label when its three sub-rows are there and it holds nothing."""
-    has_sub = any(f.row in schema.ROWS_2021_ONLY for f in found)
+    has_sub = infer.from_t3({f.row for f in found}) == T2021
     return [
         f for f in found
-        if not (f.row == "other_handling" and has_sub and not any(clean(s.raw) for s in f.slots))
+        if not (f.row == "other_handling" and has_sub and not any(compact(s.raw) for s in f.slots))
         and (f.positional or f.slots)
     ]
 
 
 def _column_sums_hold(chosen: dict[str, tuple[str, ...]]) -> bool:
     """Table 3's identities down every column, where the rows they need are all there."""
-    edges = all(r in chosen for r in ("new", "carried_over", "total_handled", "carried_forward"))
-    subs = sub_rows(set(chosen))
-    handled = "total_handled" in chosen and all(r in chosen for r in subs)
-    for c in range(7):
-        if edges:
-            a = [_number(chosen["new"][c]), _number(chosen["carried_over"][c])]
-            b = [_number(chosen["total_handled"][c]), _number(chosen["carried_forward"][c])]
-            if None not in a and None not in b and abs(sum(a) - sum(b)) > 1e-6:  # type: ignore[arg-type]
-                return False
-        if handled and not _sums([chosen[r][c] for r in subs], chosen["total_handled"][c]):
-            return False
-    return True
+    rules = identities.table3(infer.from_t3(chosen) or T2019)
+    return all(
+        _sums([chosen[r][c] for r in rule.parts], [chosen[r][c] for r in rule.totals])
+        for rule in rules
+        if rule.along == "column" and all(r in chosen for r in (*rule.parts, *rule.totals))
+        for c in range(T3_WIDTH)
+    )
 
 
 def narrow(rows: dict[str, list[Reading]]) -> dict[str, list[Reading]]:
@@ -285,7 +279,7 @@ def narrow(rows: dict[str, list[Reading]]) -> dict[str, list[Reading]]:
 
 def _t3_facts(make: _Maker, found: list[FoundRow], template: Template) -> list[Fact]:
     found = _t3_rows(found)
-    rows = {f.row: _grid_values(f, 7, _row_identity) for f in found}
+    rows = {f.row: _grid_values(f, T3_WIDTH, _T3_ROW) for f in found}
     rows = narrow(rows)
     labels = {c.key: c.label for c in schema.TABLE3.columns}
     return [
@@ -300,7 +294,7 @@ def _t4_facts(make: _Maker, found: list[FoundRow], template: Template) -> list[F
     labels = {c.key: c.label for c in schema.TABLE4.columns}
     out = []
     for f in found[:1]:
-        reads = _grid_values(f, 15, _block_identity)
+        reads = _grid_values(f, T4_WIDTH, _T4_ROW)
         out += [
             make.fact(template, ("review", "cases", col), (f.label, labels[col]), [r[j] for r in reads],
                       _printed(f))
@@ -310,45 +304,32 @@ def _t4_facts(make: _Maker, found: list[FoundRow], template: Template) -> list[F
 
 
 def report_template(report: Report, found: Sequence[FoundRow]) -> Template:
-    """2019 or 2021 from what the tables print; the reporting year decides when they say nothing."""
+    """The template the tables print (each Table 2 part and Table 3 vote); the reporting year breaks a tie."""
     if report.template:
         return report.template
-    votes = {"2019": 0, "2021": 0}
-    for f in found:
-        if f.table in T2_COLUMNS["2019"]:
-            t = _t2_template(f, "")
-            if t:
-                votes[t] += 1
-    rows = {f.row for f in found if f.table == "requests"}
-    if rows & set(schema.ROWS_2021_ONLY):
-        votes["2021"] += 1
-    elif "other_handling" in rows:
-        votes["2019"] += 1
-    if votes["2019"] != votes["2021"]:
-        return max(votes, key=votes.__getitem__)
-    return "2021" if report.year >= 2021 else "2019"
+    signs = [_t2_template(f) for f in found if f.table in T2_KEYS]
+    signs.append(infer.from_t3({f.row for f in found if f.table == schema.TABLE3.key}))
+    return infer.decide(signs, report.year)
 
 
 def _part_facts(make: _Maker, part: str, found: list[FoundRow], template: Template) -> list[Fact]:
-    if part == "requests":
-        rows = {f.row for f in found}
-        own = "2021" if rows & set(schema.ROWS_2021_ONLY) else "2019" if "other_handling" in rows else template
-        return _t3_facts(make, found, own)
-    if part == "review":
+    if part == schema.TABLE3.key:
+        return _t3_facts(make, found, infer.from_t3({f.row for f in found}) or template)
+    if part == schema.TABLE4.key:
         return _t4_facts(make, found, template)
     return [fact for f in found for fact in _t2_facts(make, f, template)]
 
 
 def extract_facts(report: Report) -> list[Fact]:
     """Every standard cell of the report's Tables 2–4, each a `Fact` pointing at where it was printed."""
-    grid = table_grid.find(report) if report.tables else []
-    text = table_flat.find(report) if report.lines else []
-    template = report_template(report, grid or text)
+    grid_rows = grid.find(report) if report.tables else []
+    text_rows = flat.find(report) if report.lines else []
+    template = report_template(report, grid_rows or text_rows)
     make = _Maker(report)
     facts: list[Fact] = []
     for part in PARTS:
         options = [
-            _part_facts(make, part, [f for f in found if f.table == part], template) for found in (grid, text)
+            _part_facts(make, part, [f for f in found if f.table == part], template) for found in (grid_rows, text_rows)
         ]
         facts += max(options, key=lambda fs: (sum(1 for f in fs if f.status == "ok"), len(fs)))
     broken = {id(f) for _, involved in violations(facts) for f in involved}
