@@ -14,8 +14,9 @@ import docx
 from docx.table import Table as DocxTable
 from docx.text.paragraph import Paragraph
 
+from ingest.assemble import assemble
+from ingest.draft import Draft, RawCell, RawLine, RawTable, load
 from ingest.errors import IngestError
-from ingest.metadata import Draft, RawCell, RawLine, RawTable, assemble, load
 from ingest.model import Report
 
 _MAX_MEMBER = 200 * 2**20  # bytes: a Word report's document.xml is a few MB at most

@@ -14,7 +14,8 @@ from pathlib import Path
 from bs4 import BeautifulSoup, NavigableString, Tag
 from bs4.element import Comment, Doctype, ProcessingInstruction
 
-from ingest.metadata import Draft, RawCell, RawLine, RawTable, assemble, load
+from ingest.assemble import assemble
+from ingest.draft import Draft, RawCell, RawLine, RawTable, load
 from ingest.model import Report
 from ingest.normalize import decode
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ingest.metadata import Draft, RawCell, RawLine, RawTable, assemble, load
+from ingest.assemble import assemble
+from ingest.draft import Draft, RawCell, RawLine, RawTable, load
 from ingest.model import Report
 from ingest.normalize import decode
 

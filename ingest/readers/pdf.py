@@ -16,8 +16,9 @@ from pdfminer.pdfparser import PDFSyntaxError
 from pdfminer.psparser import PSEOF
 from pdfplumber.utils.exceptions import PdfminerException
 
+from ingest.assemble import assemble
+from ingest.draft import Draft, RawCell, RawLine, RawTable, load
 from ingest.errors import IngestError
-from ingest.metadata import Draft, RawCell, RawLine, RawTable, assemble, load
 from ingest.model import Report
 from ingest.normalize import norm
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ingest.metadata import Draft, RawLine, assemble, load
+from ingest.assemble import assemble
+from ingest.draft import Draft, RawLine, load
 from ingest.model import Report
 from ingest.normalize import decode
 from ingest.sections import split_flattened

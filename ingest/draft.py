@@ -1,0 +1,57 @@
+"""What a reader found in a file (`Draft`), before anything format-independent is decided.
+
+Readers only turn bytes into lines and grids; `ingest.assemble` turns a draft into a `Report`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ingest.errors import IngestError
+from ingest.model import SourceFormat
+
+
+@dataclass
+class RawLine:
+    text: str
+    page: int | None = None
+    in_table: bool = False  # the text of a table cell, repeated in the line stream
+
+
+@dataclass
+class RawCell:
+    text: str
+    row: int
+    col: int
+    rowspan: int = 1
+    colspan: int = 1
+
+
+@dataclass
+class RawTable:
+    cells: list[RawCell]
+    first_line: int | None = None  # index in Draft.lines where the table's text starts
+    page: int | None = None
+
+
+@dataclass
+class Draft:
+    """What a reader found in a file, before anything format-independent is decided."""
+
+    path: Path
+    data: bytes
+    source_format: SourceFormat
+    lines: list[RawLine] = field(default_factory=list)
+    tables: list[RawTable] = field(default_factory=list)
+    titles: list[str] = field(default_factory=list)  # title candidates from page/document metadata
+    publishers: list[str] = field(default_factory=list)  # 发布机构 / source metadata
+    dates: list[str] = field(default_factory=list)  # publication date metadata
+
+
+def load(path: Path) -> bytes:
+    """The file's bytes; an empty file is refused here, naming it."""
+    data = Path(path).read_bytes()
+    if not data.strip():
+        raise IngestError(Path(path).name, "empty file")
+    return data
