@@ -1,6 +1,6 @@
 """The document model every ingest stage passes along, in one file.
 
-Readers turn a file into a `Report`; `tables.extract_facts` turns its tables into `Fact`s;
+Readers turn a file into a `Report`; `tables.extract.extract_facts` turns its tables into `Fact`s;
 `chunking.chunk` turns it into `Chunk`s for Chroma. All records are frozen so a stage can
 never quietly change what an earlier stage produced.
 """

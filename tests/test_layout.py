@@ -39,3 +39,61 @@ def test_readme_documents_every_command() -> None:
     missing = [name for name in cli.commands if f"reportqa {name}" not in readme]
     assert missing == []
     assert "make run" in readme and "make test" in readme
+
+
+# Bare 7 and 15 that are no table width: (file, the source line holding it) → why.
+_NOT_FORMAT = {
+    ("ingest/store.py", "row_label=r[7]"): "a column index of a stored fact row",
+    ("ingest/store.py", "note=r[15]"): "a column index of a stored fact row",
+    ("ingest/metadata.py", "head[:15]"): "how many leading lines may hold a 发布日期 line",
+}
+
+
+def _docstrings(tree: ast.AST) -> set[int]:
+    """ids of the docstring constants: their years are prose, not template knowledge."""
+    out = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef) and node.body:
+            first = node.body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+                out.add(id(first.value))
+    return out
+
+
+def _format_knowledge(path: Path, root: Path = ROOT) -> list[str]:
+    """Template names as string literals and the table widths 7 and 15 written as bare numbers."""
+    source = path.read_text(encoding="utf-8")
+    tree = ast.parse(source)
+    lines = source.splitlines()
+    rel = path.relative_to(root).as_posix()
+    docs = _docstrings(tree)
+    out = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Constant) or id(node) in docs:
+            continue
+        line = lines[node.lineno - 1]
+        template = node.value in ("2019", "2021")
+        width = type(node.value) is int and ast.get_source_segment(source, node) in ("7", "15")
+        if template or (width and not any(f == rel and fragment in line for f, fragment in _NOT_FORMAT)):
+            out.append(f"{rel}:{node.lineno}: {line.strip()}")
+    return out
+
+
+def test_format_knowledge_lives_in_one_package() -> None:
+    """Templates, widths and identities are asked of ingest/format/, never spelled out elsewhere."""
+    format_dir = ROOT / "ingest" / "format"
+    found = [
+        hit
+        for package in ("ingest", "qa", "ui")
+        for path in sorted((ROOT / package).rglob("*.py"))
+        if format_dir not in path.parents
+        for hit in _format_knowledge(path)
+    ]
+    assert found == []
+
+
+def test_format_knowledge_check_finds_widths_and_template_names(tmp_path: Path) -> None:
+    probe = tmp_path / "ingest" / "probe.py"
+    probe.parent.mkdir()
+    probe.write_text('"""The 2019 format."""\nWIDTH = 7\nKIND = "2021"\nMASK = 0x0F\n', encoding="utf-8")
+    assert _format_knowledge(probe, tmp_path) == ["ingest/probe.py:2: WIDTH = 7", 'ingest/probe.py:3: KIND = "2021"']
