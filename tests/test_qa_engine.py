@@ -10,12 +10,12 @@ import pytest
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
+from ingest.normalize import fold
 from ingest.pipeline import ingest
 from ingest.settings import Settings
 from ingest.store import Store
 from qa import Engine
 from qa.facts import fmt
-from qa.text import normalize
 from tests.reportgen import Spec, random_spec, render
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -137,14 +137,14 @@ def test_refusals_say_what_exists(engine: Engine) -> None:
 def test_narrative_cites_the_right_section(engine: Engine) -> None:
     answer = engine.answer("西藏住建厅存在哪些问题？")
     assert answer.kind == "narrative" and answer.citations
-    assert "问题" in normalize(answer.citations[0].section)
+    assert "问题" in fold(answer.citations[0].section)
     assert answer.citations[0].snippet in answer.answer
 
 
 def test_english_narrative_reads_chinese_prose_through_the_glossary(engine: Engine) -> None:
     answer = engine.answer("How many government new-media accounts did the Tibet housing department run in 2021?")
     assert answer.kind == "narrative"
-    snippet = normalize(answer.citations[0].snippet)
+    snippet = fold(answer.citations[0].snippet)
     assert "4个政务" in snippet and "新媒体" in snippet
     absent = engine.answer("What was the Tibet housing department's number of website visits in 2021?")
     assert absent.kind == "refusal" and "visit (访问/浏览/点击)" in absent.answer
@@ -161,7 +161,7 @@ def test_fake_llm_phrases_narrative_and_keeps_citations(store: Store) -> None:
     answer = Engine(store, llm=llm).answer("西藏住建厅存在哪些问题？")
     assert answer.kind == "narrative"
     assert answer.answer == "主要问题是信息公开机制还不健全 [1]。"
-    assert answer.citations and "问题" in normalize(answer.citations[0].section)
+    assert answer.citations and "问题" in fold(answer.citations[0].section)
 
 
 def test_no_agency_and_several_fit_asks_back(engine: Engine) -> None:
