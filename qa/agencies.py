@@ -1,166 +1,64 @@
 """Which agencies a question names, matched against the agencies in the store.
 
-Aliases are derived from the structure of Chinese agency names — a chain of places (淮安市 › 洪泽区)
-followed by an organ (人民政府, 住房和城乡建设厅, 科学技术委员会) — never listed per agency: places
-lose their admin suffix (洪泽区 → 洪泽), organs get their usual abbreviations (住建厅, 科委, 政府), and
-English questions match places by pinyin (pypinyin) or exonym and organs by a small gazetteer.
+Names are matched by their structure (ingest/names.py), never by a list of today's agencies: a mention is a run of
+places (平潭, 淮安洪泽, 河北省) followed by an organ in any of its derived short forms (发改局, 住建厅, 审批局),
+or either alone. A place alone means the place's own government; an organ alone means the agency of that organ in
+the place the question names elsewhere, or the only one the store holds. English mentions are read as places by
+pinyin and organs by the organ vocabulary's English words, within the phrase around an organ head word
+("the Pingtan Public Security Bureau"). A name one character away from a stored one (an OCR'd 沐阳县 for 沭阳县)
+is answered from it, and the match says how the store prints it.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cache
 from itertools import product
 
 from pypinyin import lazy_pinyin
 
+from ingest.names import (
+    HEAD_WORDS,
+    LEVEL_WORDS,
+    ORGAN_HEADS,
+    ORGAN_WORDS,
+    AgencyName,
+    expand_organ,
+    level,
+    organ_forms,
+    parse_name,
+    place_forms,
+    split_organ,
+    stem,
+    units,
+    vocabulary_in,
+)
 from ingest.normalize import fold
+from qa.text import en_tokens
 
-# Admin-division suffixes, longest first so 自治区 wins over 区.
-_PLACE_SUFFIXES = ("特别行政区", "综合实验区", "自治区", "自治州", "自治县", "实验区", "开发区", "新区", "地区",
-                   "省", "市", "州", "盟", "区", "县", "旗")
-# A stem of two or more characters first (常州市, not 常 + 州), then one-character county names (沛县).
-_PLACE = re.compile(r"[\u4e00-\u9fff]{2,7}?(?:" + "|".join(_PLACE_SUFFIXES) + r")|[\u4e00-\u9fff](?:县|市|区|旗)")
-# First characters that make a word, not a place, of stem + suffix (城市, 社区, 全市, 本区 …).
-_NOT_PLACE_STARTS = frozenset("城都社园景辖市本全各该我每此其郊片街校老新两三多年月日的在和与及是对从向到")
-
-# Abbreviations of organ words, applied independently (住房和城乡建设厅 → 住建厅 / 住房城乡建设厅).
-_ORGAN_ABBREVIATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("人民政府办公厅", ("政府办公厅", "政府办", "府办")),
-    ("人民政府办公室", ("政府办公室", "政府办", "府办")),
-    ("人民政府", ("政府",)),
-    ("住房和城乡建设", ("住建", "住房城乡建设")),
-    ("科学技术委员会", ("科委", "科技委员会", "科技委")),
-    ("科学技术", ("科技",)),
-    ("发展和改革委员会", ("发改委", "发展改革委")),
-    ("人力资源和社会保障", ("人社", "人力资源社会保障")),
-    ("市场监督管理", ("市场监管",)),
-    ("卫生健康委员会", ("卫健委", "卫生健康委")),
-    ("文化和旅游", ("文旅", "文化旅游")),
-    ("生态环境", ("环保", "环境保护")),  # the bureau's name before the 2018 reform
-    ("交通运输", ("交通",)),
-    ("农业农村", ("农业",)),
-    ("应急管理", ("应急",)),
-    ("医疗保障", ("医保",)),
-    ("委员会", ("委",)),
-    ("办公室", ("办",)),
-)
-_ORGAN_FORMS = frozenset(form for long, shorts in _ORGAN_ABBREVIATIONS for form in (long, *shorts))
-# An organ named right after a place (北京市公安局): specific endings only, since 委/办 end many words.
-_ORGAN_AFTER_PLACE = re.compile(r"^的?(?:人民政府办公厅|人民政府|政府|办公厅|[\u4e00-\u9fff]{1,8}?(?:委员会|厅|局))")
-
-# Organ words in English (a small gazetteer). Generic words only break ties between the agencies of
-# one place; a distinctive word that none of them has means an agency the store does not hold.
-_ORGAN_EN: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("人民政府", ("government",)),
-    ("办公厅", ("office", "general")),
-    ("办公室", ("office",)),
-    ("住房和城乡建设", ("housing", "urban", "rural", "construction")),
-    ("科学技术", ("science", "technology")),
-    ("委员会", ("commission", "committee")),
-    ("发展和改革", ("development", "reform")),
-    ("公安", ("police", "security")),
-    ("教育", ("education",)),
-    ("财政", ("finance",)),
-    ("民政", ("civil",)),
-    ("司法", ("justice",)),
-    ("商务", ("commerce",)),
-    ("水利", ("water",)),
-    ("交通运输", ("transport", "transportation")),
-    ("生态环境", ("ecology", "environment", "environmental")),
-    ("自然资源", ("resources",)),
-    ("卫生健康", ("health",)),
-    ("市场监督管理", ("market",)),
-    ("人力资源和社会保障", ("labor", "labour")),
-    ("农业农村", ("agriculture", "agricultural")),
-    ("税务", ("tax", "taxation")),
-    ("统计", ("statistics",)),
-    ("审计", ("audit",)),
-    ("厅", ("department",)),
-    ("局", ("bureau",)),
-)
-_GENERIC_EN = frozenset({"government", "office", "general", "department", "bureau", "commission", "committee"})
-_DISTINCTIVE_EN = frozenset(w for _, words in _ORGAN_EN for w in words) - _GENERIC_EN
 # Places whose usual English name is not their pinyin.
 _EXONYMS = {"西藏": ("tibet",), "内蒙古": ("inner mongolia",), "香港": ("hong kong",), "澳门": ("macau", "macao")}
-# English admin words that follow a place name; "Xyz District" with an unknown Xyz names an absent agency.
-_ADMIN_EN = re.compile(r"\b([a-z]+(?:[ '-][a-z]+)?) (?:district|county|city|province|prefecture|autonomous region)\b")
-# "Guangzhou Public Security Bureau": a name before an organ word, when no place of the store matched.
-_AGENCY_EN = re.compile(
-    r"\b(?!the\b|a\b|an\b|this\b|its\b)[a-z]+(?: [a-z]+){0,3} (?:bureau|department|commission|committee)\b"
-)
-
-
-@dataclass(frozen=True)
-class AgencyName:
-    """An agency name split into its chain of places and its organ."""
-
-    name: str
-    places: tuple[str, ...]
-    organ: str
-
-    @property
-    def is_government(self) -> bool:
-        """A bare place name means this agency (平潭综合实验区, 沭阳县人民政府)."""
-        return self.organ in ("", "人民政府")
-
-    @property
-    def organ_variants(self) -> frozenset[str]:
-        return frozenset(_organ_variants(self.organ))
-
-    @property
-    def organ_words_en(self) -> frozenset[str]:
-        return frozenset(w for zh, words in _ORGAN_EN if zh in self.organ for w in words)
-
-
-def parse_name(name: str) -> AgencyName:
-    """Split 淮安市洪泽区人民政府 into places (淮安市, 洪泽区) and organ 人民政府."""
-    places: list[str] = []
-    rest = name
-    while (match := _PLACE.match(rest)) and match.group()[0] not in _NOT_PLACE_STARTS:
-        places.append(match.group())
-        rest = rest[match.end():]
-    return AgencyName(name, tuple(places), rest)
-
-
-def _stem(place: str) -> str:
-    suffix = next(s for s in _PLACE_SUFFIXES if place.endswith(s))
-    return place[: -len(suffix)]
-
-
-def _place_variants(place: str) -> set[str]:
-    """洪泽区 → {洪泽区, 洪泽}; 平潭综合实验区 → {平潭综合实验区, 平潭实验区, 平潭}."""
-    variants = {place}
-    stem = _stem(place)
-    if len(stem) >= 2:
-        variants.add(stem)
-        if place.endswith("综合实验区"):
-            variants.add(stem + "实验区")
-    return variants
-
-
-def _organ_variants(organ: str) -> set[str]:
-    variants = {organ} if organ else set()
-    # A store name that is itself short (上海市科委) is also asked for by its full name (科学技术委员会);
-    # one-character shorts (委, 办) end too many words to expand.
-    for long, shorts in _ORGAN_ABBREVIATIONS:
-        variants |= {v.replace(s, long) for v in variants for s in shorts if len(s) > 1 and _short_in(s, v)}
-    for long, shorts in _ORGAN_ABBREVIATIONS:
-        variants |= {v.replace(long, short) for v in variants if long in v for short in shorts}
-    # 住建厅 → 住建: the organ is also said without its 厅/局.
-    variants |= {v[:-1] for v in variants if len(v) >= 3 and v[-1] in "厅局"}
-    return variants
-
-
-def _short_in(short: str, organ: str) -> bool:
-    """`short` stands in `organ` as an abbreviation, not as part of a longer form (政府 in 人民政府办公厅,
-    府办 in 政府办)."""
-    return short in organ and not any(short in f and f != short and f in organ for f in _ORGAN_FORMS)
-
-
-def _pinyin(text: str) -> str:
-    return "".join(lazy_pinyin(text)).lower()
+_PLACE_LIKE = re.compile(r"[\u4e00-\u9fff]{2,6}?(?:省|自治区|市|自治州|州|区|县|旗)")
+_ORGAN_LIKE = re.compile("^的?[\u4e00-\u9fff]{0,10}?(?:" + "|".join(sorted(
+    {h for h, shorts in ORGAN_HEADS for h in (h, *shorts)}, key=len, reverse=True)) + ")")
+# Words that join the parts of an English agency name ("Department of Education of Hebei Province").
+_EN_JOINERS = frozenset({"of", "and", "the", "for", "s", "&"})
+# English head words beyond the vocabulary's: what people call an organ without naming its kind.
+_EN_HEADS = frozenset(en_tokens("bureau department commission committee office administration government authority "
+                                "center centre regulator agency"))
+# Words of organ names too common to tell two organs apart.
+_EN_WEAK = frozenset(en_tokens("affairs management administration administrative general people's office "
+                               "bureau department commission committee government authority agency center "
+                               "centre regulator " + " ".join(LEVEL_WORDS.values())))
+# The subject of every question, not a name: "government information", "information-disclosure requests".
+_EN_SUBJECT = re.compile(r"\bgovernment[- ]information\b|\binformation[- ]disclosure\b|\bopen government\b")
+_PLACE_BEFORE = re.compile(r"[\u4e00-\u9fff]{2,6}?(?:省|自治区|市|自治州|州|区|县|旗)的?$")
+_MIN_FUZZY = 3
+# A misprint is rare in jieba's dictionary, which holds the real place names: two names that are both common
+# words there (北京/南京, 泰州/台州) are two places, not one misprinted.
+_COMMON_NAME = 10  # names shorter than this are not corrected: one character of two is not a misprint
 
 
 @dataclass(frozen=True)
@@ -168,135 +66,403 @@ class AgencyMatch:
     """What a question says about agencies."""
 
     agencies: tuple[str, ...] = ()  # named without doubt, in the order the question names them
-    candidates: tuple[str, ...] = ()  # one mention that fits several agencies: ask which
+    candidates: tuple[str, ...] = ()  # one mention that fits several agencies equally well: ask which
     unknown: str = ""  # a mention of an agency the store does not hold
     spans: tuple[tuple[int, int], ...] = ()  # where the names are in the normalized question
+    starts: tuple[int, ...] = ()  # where each of `agencies` is named
+    misprints: tuple[tuple[str, str], ...] = ()  # (as asked, as the store prints it) for names one character off
+
+
+_Found = tuple[int, tuple[str, ...], bool]  # (where, agencies it fits best, named by a place alone)
+
+
+@dataclass(frozen=True)
+class _Hit:
+    start: int
+    end: int
+    kind: str  # place | organ | body
+    owners: dict[str, int]  # agency → how well this form names it (3 exact, 2 every content word, 1 loose)
+
+
+@dataclass
+class _Entry:
+    """One stored agency as the matcher sees it."""
+
+    name: AgencyName
+    organ: str  # the organ in full (a stored short form expanded through the vocabulary)
+    en_words: set[str] = field(default_factory=set)  # vocabulary words of the organ
+    en_heads: set[str] = field(default_factory=set)  # head and level words
+
+    @property
+    def government(self) -> bool:
+        body, head = split_organ(self.organ)
+        return self.name.is_government or (body in ("", "管理") and head in ("局", "委员会", "管理委员会"))
 
 
 class AgencyIndex:
-    """Alias index over the agencies of a store (rebuild when the store changes)."""
+    """Name index over the agencies of a store (rebuild when the store changes)."""
 
     def __init__(self, agencies: Iterable[str]) -> None:
-        self.names = {a: parse_name(fold(a)) for a in agencies}
-        self._full: dict[str, set[str]] = {}  # place chain + organ variants → agencies
-        self._places: dict[str, set[str]] = {}  # last place (optionally with a parent) → agencies
-        self._english: dict[str, set[str]] = {}  # pinyin or exonym of the last place → agencies
-        for agency, parsed in self.names.items():
-            self._add(agency, parsed)
+        self.entries: dict[str, _Entry] = {}
+        self._places: dict[str, set[str]] = {}  # place form → agencies whose LAST place it is
+        self._parents: dict[str, set[str]] = {}  # place form → agencies with it before their last place
+        self._organs: dict[str, dict[str, int]] = {}  # organ form (head included) → agency → quality
+        self._bodies: dict[str, dict[str, int]] = {}  # body form without head: only right after a place
+        self._fuzzy: dict[str, set[tuple[str, str]]] = {}  # name with one character as "?" → (agency, name)
+        self._english: dict[str, set[str]] = {}  # pinyin or exonym of a place → agencies
+        self._english_last: dict[str, set[str]] = {}  # … of their last place
+        self._syllables: dict[str, tuple[str, ...]] = {}  # place stem → its pinyin syllables
+        for agency in agencies:
+            self._add(agency)
+        self._lengths = sorted({len(k) for d in (self._places, self._parents, self._organs, self._bodies)
+                                for k in d}, reverse=True)
+        self._fuzzy_lengths = sorted({len(k) for k in self._fuzzy})
 
-    def _add(self, agency: str, parsed: AgencyName) -> None:
-        self._full.setdefault(parsed.name, set()).add(agency)
-        if not parsed.places:
+    # -- building -------------------------------------------------------------------------------
+
+    def _add(self, agency: str) -> None:
+        name = parse_name(fold(agency))
+        organ = expand_organ(name.organ) if name.organ else ""
+        entry = _Entry(name, organ)
+        self.entries[agency] = entry
+        *parents, last = name.places or ("",)
+        if last:
+            for form in place_forms(last):
+                self._places.setdefault(form, set()).add(agency)
+                self._fuzzy_add(form, agency, stem_only=len(stem(last)))
+            for parent in parents:
+                for form in place_forms(parent):
+                    self._parents.setdefault(form, set()).add(agency)
+        self._fuzzy_add(name.name, agency, stem_only=0)
+        for form, quality in _organ_qualities(organ).items():
+            self._organs.setdefault(form, {})[agency] = max(quality, self._organs.get(form, {}).get(agency, 0))
+        body, head = split_organ(organ)
+        if len(body) >= 2:
+            for form, quality in _organ_qualities(body).items():
+                if len(form) >= 2:
+                    self._bodies.setdefault(form, {})[agency] = quality
+        for place in name.places:
+            self._syllables[stem(place)] = tuple(lazy_pinyin(stem(place)))
+            for key in (_pinyin(stem(place)), *_EXONYMS.get(stem(place), ())):
+                self._english.setdefault(key, set()).add(agency)
+                if place == last:
+                    self._english_last.setdefault(key, set()).add(agency)
+        entry.en_words = {w for word in vocabulary_in(body) for w in en_tokens(ORGAN_WORDS[word])}
+        entry.en_heads = set(en_tokens(HEAD_WORDS.get(head, "")))
+        if last:
+            entry.en_heads |= set(en_tokens(LEVEL_WORDS.get(level(last), "")))
+
+    def _fuzzy_add(self, text: str, agency: str, stem_only: int) -> None:
+        """Index `text` with each character in turn unknown (only within the first `stem_only` characters when
+        given: a misprint changes a place's name, not its level)."""
+        if len(text) < _MIN_FUZZY:
             return
-        *parents, last = parsed.places
-        prefixes = {""} | {"".join(p) for p in product(*(sorted(_place_variants(x)) for x in parents))}
-        if parents:
-            prefixes |= _place_variants(parents[-1])
-        for prefix, place in product(prefixes, _place_variants(last)):
-            self._places.setdefault(prefix + place, set()).add(agency)
-            for organ in parsed.organ_variants:
-                self._full.setdefault(prefix + place + organ, set()).add(agency)
-        stem = _stem(last)
-        for key in (_pinyin(stem), *_EXONYMS.get(stem, ())):
-            self._english.setdefault(key, set()).add(agency)
+        for i in range(stem_only or len(text)):
+            self._fuzzy.setdefault(text[:i] + "?" + text[i + 1:], set()).add((agency, text))
+
+    # -- matching -------------------------------------------------------------------------------
 
     def match(self, question: str) -> AgencyMatch:
         """Agencies named in `question`, Chinese or English."""
         text = fold(question)
-        found: list[tuple[int, tuple[str, ...]]] = []
+        hits = self._hits(text)
+        mentions = _mentions(hits, text)
+        found: list[_Found] = []
         spans: list[tuple[int, int]] = []
         unknown = ""
-        for start, end, alias in _longest_matches(text, self._full, []):
-            found.append((start, tuple(sorted(self._full[alias]))))
-            spans.append((start, end))
-        for start, end, alias in _longest_matches(text, self._places, spans):
-            organ = _ORGAN_AFTER_PLACE.match(text[end:])
-            group = self._by_organ_zh(self._places[alias], text, organ.group().removeprefix("的") if organ else "")
+        named_places = {a for m in mentions for h in m if h.kind == "place" for a in h.owners}
+        for mention in mentions:
+            group, missing = self._resolve(mention, text, named_places)
+            start, end = mention[0].start, mention[-1].end
             if group:
-                found.append((start, group))
+                found.append((start, group, all(h.kind == "place" for h in mention)))
                 spans.append((start, end))
-            else:
-                unknown = unknown or alias + organ.group()
+            elif missing:
+                unknown = unknown or missing
+        misprints: list[tuple[str, str]] = []
+        if not found:
+            # 沭阳县 asked, 沐阳县人民政府 printed (or the reverse): the only near name stands for it.
+            found, spans, misprints = self._misprinted(text)
+            unknown = "" if found else unknown
         if not found and not unknown:
-            found, unknown = self._match_english(text)
+            found, spans, unknown, misprints = self._match_english(text)
+        if not found and not unknown:
+            unknown = _unknown_name(text)
         found.sort()
-        agencies = tuple(dict.fromkeys(group[0] for _, group in found if len(group) == 1))
-        candidates = next((group for _, group in found if len(group) > 1), ())
-        if not found and not unknown:
-            unknown = _unknown_place(text)
-        return AgencyMatch(agencies, candidates, unknown, tuple(spans))
+        firsts = {group[0]: start for start, group, _ in reversed(found) if len(group) == 1}
+        agencies = tuple(dict.fromkeys(group[0] for _, group, _ in found if len(group) == 1))
+        # A bare place beside a named agency is context (the Haitan Area Administration … on the Pingtan portal).
+        candidates = next((group for _, group, place_only in found
+                           if len(group) > 1 and not (place_only and agencies)), ())
+        return AgencyMatch(agencies, candidates, unknown, tuple(spans), tuple(firsts[a] for a in agencies),
+                           tuple(misprints))
 
     def aliases_in(self, question: str, agency: str) -> list[str]:
         """The names of `agency` a question uses (西藏住建厅), so their words are not taken for its topic."""
         text = fold(question)
-        return [a for aliases in (self._full, self._places) for a, owners in aliases.items()
-                if agency in owners and a in text]
+        match = self.match(question)
+        return [text[s:e] for s, e in match.spans] if agency in match.agencies else []
 
-    def _by_organ_zh(self, agencies: set[str], text: str, organ_after: str) -> tuple[str, ...]:
-        """Choose among the agencies of one place: by the organ named right after it, else anywhere."""
-        if organ_after:
-            return tuple(sorted(a for a in agencies if organ_after in self.names[a].organ_variants))
-        scoped = text.replace("政府信息", "")
-        named = {a for a in agencies if any(v in scoped for v in self.names[a].organ_variants)}
-        government = {a for a in agencies if self.names[a].is_government}
-        return tuple(sorted(named or government or agencies))
+    def _hits(self, text: str) -> list[_Hit]:
+        """Longest non-overlapping place, organ and body forms in `text` (a substring lookup per length, so a
+        store of many agencies costs no more per question than a store of few)."""
+        candidates: list[_Hit] = []
+        for size in self._lengths:
+            for start in range(len(text) - size + 1):
+                piece = text[start:start + size]
+                if piece in self._places or piece in self._parents:
+                    owners = dict.fromkeys(self._places.get(piece, ()), 3) | dict.fromkeys(
+                        self._parents.get(piece, ()), 1)
+                    candidates.append(_Hit(start, start + size, "place", owners))
+                if piece in self._organs:
+                    candidates.append(_Hit(start, start + size, "organ", self._organs[piece]))
+                if piece in self._bodies:
+                    candidates.append(_Hit(start, start + size, "body", self._bodies[piece]))
+        chosen: list[_Hit] = []
+        for hit in sorted(candidates, key=lambda h: (-(h.end - h.start), h.kind != "place", h.start)):
+            if not any(c.start < hit.end and hit.start < c.end for c in chosen):
+                chosen.append(hit)
+        return sorted(chosen, key=lambda h: h.start)
 
-    def _match_english(self, text: str) -> tuple[list[tuple[int, tuple[str, ...]]], str]:
-        words = re.findall(r"[a-z]+", re.sub(r"'s\b", " ", text).replace("'", ""))
-        found: list[tuple[int, tuple[str, ...]]] = []
+    def _resolve(self, mention: list[_Hit], text: str, named_places: set[str]) -> tuple[tuple[str, ...], str]:
+        """(agencies the mention fits best, "" ) or ((), the mention as text when it names no stored agency)."""
+        places = [h for h in mention if h.kind == "place"]
+        organ = next((h for h in mention if h.kind != "place"), None)
+        if organ is not None and organ.kind == "body" and not places:
+            return (), ""
+        said = text[mention[0].start:mention[-1].end]
+        pool = set(self.entries)
+        for hit in places:
+            pool &= set(hit.owners)
+        last_place = {a for a in pool if places and places[-1].owners.get(a) == 3}
+        if organ is None:
+            after = _ORGAN_LIKE.match(text[mention[-1].end:])
+            if after and len(after.group().removeprefix("的")) >= 2:
+                return (), said + after.group()  # 平潭卫健委: a place the store knows, an organ it does not
+            governments = {a for a in last_place if self.entries[a].government}
+            if not governments and len(last_place) < 2:
+                return (), said  # one department of the place: its own government is not in the store
+            return _best(dict.fromkeys(governments or last_place, 1)), ""  # several departments: ask which
+        if not places and (before := _PLACE_BEFORE.search(text[:organ.start])) and parse_name(before.group()).places:
+            return (), before.group() + said  # 北京市公安局: an organ the store has, in a place it does not
+        scores = {a: q for a, q in organ.owners.items() if a in (last_place if places else pool)}
+        if not places and named_places:
+            scores = {a: q for a, q in scores.items() if a in named_places} or scores
+        if not scores:
+            return (), said
+        return _best(scores), ""
+
+    def _misprinted(self, text: str) -> tuple[list[_Found], list[tuple[int, int]], list[tuple[str, str]]]:
+        """A name one character away from a stored name or place (same length, same level)."""
+        for size in sorted(self._fuzzy_lengths, reverse=True):
+            for start in range(len(text) - size + 1):
+                piece = text[start:start + size]
+                hits = {pair for i in range(size) for pair in self._fuzzy.get(piece[:i] + "?" + piece[i + 1:], ())
+                        if pair[1] != piece and _may_be_misprint(piece, pair[1])}
+                if not hits or not re.search("[\u4e00-\u9fff]", piece):
+                    continue
+                agencies = {a for a, _ in hits}
+                organ = next((h for h in self._hits(text[start + size:]) if h.start == 0 and h.kind != "place"), None)
+                if organ is not None:
+                    agencies &= set(organ.owners)
+                else:
+                    agencies = {a for a in agencies if self.entries[a].government} or agencies
+                printed = sorted({p for a, p in hits if a in agencies})
+                if agencies:
+                    end = start + size + (organ.end if organ else 0)
+                    return [(start, tuple(sorted(agencies)), False)], [(start, end)], [(piece, printed[0])]
+        return [], [], []
+
+    def _match_english(self, text: str) -> tuple[list[_Found], list[tuple[int, int]], str, list[tuple[str, str]]]:
+        """Agencies an English question names: the phrase around a place (pinyin) or an organ head word."""
+        blanked = _EN_SUBJECT.sub(lambda m: " " * len(m.group()), text).replace("'", " ")
+        located = list(re.finditer(r"[a-z]+", blanked))
+        words = [m.group() for m in located]
+        stems = [(en_tokens(w) or [w])[0] for w in words]
+        places, misprints = self._english_places(words)
+        heads = [j for j, s in enumerate(stems) if s in _EN_HEADS]
+        anchors = [(a, b) for a, b, _ in places] + [(j, j + 1) for j in heads]
+        found: list[_Found] = []
+        spans: list[tuple[int, int]] = []
+        unknown = ""
+        for a, b in _phrases(anchors, stems, {i for p in places for i in range(p[0], p[1])}):
+            where = (located[a].start(), located[b - 1].end())
+            named = [p for p in places if a <= p[0] and p[1] <= b]
+            place_words = {k for p in named for k in range(p[0], p[1])}
+            asked = {stems[k] for k in range(a, b) if k not in place_words and stems[k] in _ENGLISH_VOCABULARY}
+            asked -= _EN_WEAK
+            if not named and not asked:
+                continue
+            pool = set(self.entries)
+            for _, _, owners in named:
+                pool &= set(owners)
+            if not asked:  # a place alone: its own government
+                own = {x for x in pool if named[-1][2][x] and self.entries[x].government}
+                if own:
+                    found.append((where[0], _best(dict.fromkeys(own, 1)), True))
+                    spans.append(where)
+                else:
+                    unknown = unknown or " ".join(words[a:b])
+                continue
+            said = {stems[k] for k in range(a, b)}
+            scores = {x: 10 * len(asked & e.en_words) + len(said & (e.en_heads | e.en_words))
+                      for x in pool if not asked - (e := self.entries[x]).en_words - e.en_heads}
+            if scores:
+                found.append((where[0], _best(scores), False))
+                spans.append(where)
+            else:
+                unknown = unknown or " ".join(words[a:b])
+        return found, spans, unknown, misprints
+
+    def _english_places(self, words: list[str]) -> tuple[list[tuple[int, int, dict[str, bool]]],
+                                                         list[tuple[str, str]]]:
+        """(first word, end word, agency → whether it is their last place) of each place an English question
+        names by pinyin or exonym; when none, a place one syllable off a rare stored one (Shuyang for 沐阳)."""
+        places: list[tuple[int, int, dict[str, bool]]] = []
         i = 0
         while i < len(words):
-            for n in (3, 2, 1):
-                piece = words[i: i + n]
-                agencies = self._english.get("".join(piece)) or self._english.get(" ".join(piece))
-                if agencies:
-                    found.append((i, self._by_organ_en(agencies, set(words))))
+            for n in (n for n in (3, 2, 1) if i + n <= len(words)):
+                key = next((k for k in ("".join(words[i:i + n]), " ".join(words[i:i + n])) if k in self._english),
+                           None)
+                if key:
+                    last = self._english_last.get(key, set())
+                    places.append((i, i + n, {x: x in last for x in self._english[key]}))
                     i += n - 1
                     break
             i += 1
-        unknown = ""
-        if any(not group for _, group in found):
-            unknown = " ".join(words)
-        elif not found and (m := _ADMIN_EN.search(text) or _AGENCY_EN.search(text)):
-            unknown = m.group()
-        return [(i, g) for i, g in found if g], unknown
+        if places:
+            return places, []
+        for i, word in enumerate(words):
+            for place, syllables in self._syllables.items():
+                if _one_syllable_off(word, syllables) and _jieba_frequency(place) < _COMMON_NAME:
+                    owners = {x: parse_name(self.entries[x].name.name).places[-1].startswith(place)
+                              for x in self._english["".join(syllables)]}
+                    printed = next(self.entries[x].name.name for x, last in owners.items() if last) if any(
+                        owners.values()) else place
+                    return [(i, i + 1, owners)], [(word, printed)]
+        return [], []
 
-    def _by_organ_en(self, agencies: set[str], said: set[str]) -> tuple[str, ...]:
-        asked = said & _DISTINCTIVE_EN
-        words = {a: self.names[a].organ_words_en for a in agencies}
-        if asked:
-            scores = {a: len(asked & w) for a, w in words.items()}
+
+def _organ_qualities(organ: str) -> dict[str, int]:
+    """Each form of an organ with how fully it names it: 3 the organ as printed, 2 every content word of its
+    body represented (发改局), 1 some left out (资源局 for 自然资源和规划局)."""
+    if not organ:
+        return {}
+    body, _ = split_organ(organ)
+    content = [u for u in units(body) if u not in ("和", "与", "及")]
+    out: dict[str, int] = {}
+    for form in organ_forms(organ):
+        out[form] = 3 if form == organ else 2 if _represents(form, content) else 1
+    return out
+
+
+def _represents(form: str, content: list[str]) -> bool:
+    """Does every content unit of the body leave at least its first character in `form`, in order?"""
+    pos = 0
+    for unit in content:
+        at = form.find(unit[0], pos)
+        if at < 0:
+            return False
+        pos = at + 1
+    return True
+
+
+def _best(scores: dict[str, int]) -> tuple[str, ...]:
+    if not scores:
+        return ()
+    top = max(scores.values())
+    return tuple(sorted(a for a, s in scores.items() if s == top))
+
+
+def _mentions(hits: list[_Hit], text: str) -> list[list[_Hit]]:
+    """Adjacent hits (at most 的 between them) as one mention: places, then at most one organ or body."""
+    mentions: list[list[_Hit]] = []
+    for hit in hits:
+        current = mentions[-1] if mentions else None
+        joined = current is not None and text[current[-1].end:hit.start] in ("", "的")
+        if joined and current[-1].kind == "place" and hit.kind in ("place", "organ", "body"):  # type: ignore[index]
+            current.append(hit)  # type: ignore[union-attr]
         else:
-            scores = {a: len(said & _GENERIC_EN & w) for a, w in words.items()}
-            if not any(scores.values()):
-                government = {a for a in agencies if self.names[a].is_government}
-                return tuple(sorted(government or agencies))
-        best = max(scores.values())
-        return tuple(sorted(a for a, s in scores.items() if s == best and s > 0))
+            mentions.append([hit])
+    return mentions
 
 
-def _longest_matches(text: str, aliases: dict[str, set[str]], taken: list[tuple[int, int]]):
-    """Non-overlapping occurrences of aliases in text, longest alias first, in text order."""
-    occupied = list(taken)
-    hits: list[tuple[int, int, str]] = []
-    # A substring test first: a store of many agencies has tens of thousands of aliases, and a question
-    # holds one or two of them (a regex per alias made fact answers grow with the corpus).
-    for alias in sorted((a for a in aliases if len(a) >= 2 and a in text), key=len, reverse=True):
-        start = text.find(alias)
-        while start != -1:
-            end = start + len(alias)
-            if not any(s < end and start < e for s, e in occupied):
-                occupied.append((start, end))
-                hits.append((start, end, alias))
-            start = text.find(alias, start + 1)
-    return sorted(hits)
+def _phrases(anchors: list[tuple[int, int]], stems: list[str], place_words: set[int]) -> list[tuple[int, int]]:
+    """Word ranges of English agency phrases: each anchor widened over organ words, places and joiners."""
+    allowed = _ENGLISH_VOCABULARY | _EN_JOINERS
+    out: list[tuple[int, int]] = []
+    for a, b in sorted(anchors):
+        while a > 0 and (stems[a - 1] in allowed or a - 1 in place_words):
+            a -= 1
+        while b < len(stems) and (stems[b] in allowed or b in place_words):
+            b += 1
+        while a < b and stems[a] in _EN_JOINERS:
+            a += 1
+        while b > a and stems[b - 1] in _EN_JOINERS:
+            b -= 1
+        if out and a <= out[-1][1]:
+            out[-1] = (out[-1][0], max(b, out[-1][1]))
+        elif a < b:
+            out.append((a, b))
+    return out
 
 
-def _unknown_place(text: str) -> str:
-    """A place-like word (北京市, 朝阳区) in a question that matched no agency: one the store lacks."""
-    for m in _PLACE.finditer(text):
+_ENGLISH_VOCABULARY = frozenset(
+    w for table in (ORGAN_WORDS, HEAD_WORDS, LEVEL_WORDS) for words in table.values() for w in en_tokens(words)
+) | _EN_HEADS
+
+
+def _pinyin(text: str) -> str:
+    return "".join(lazy_pinyin(text)).lower()
+
+
+def _unknown_name(text: str) -> str:
+    """A place-like word (北京市, 朝阳区) or an organ of the vocabulary (公安局) that matched no agency: the question
+    names one the store lacks."""
+    for m in _PLACE_LIKE.finditer(text):
         place = m.group()
-        if len(_stem(place)) >= 2 and place[0] not in _NOT_PLACE_STARTS:
-            organ = _ORGAN_AFTER_PLACE.match(text[m.end():])
-            return place + (organ.group() if organ else "")
+        if len(stem(place)) >= 2 and parse_name(place).places:
+            organ = _ORGAN_LIKE.match(text[m.end():])
+            return place + (organ.group().removeprefix("的") if organ else "")
+    for body, head in product(ORGAN_WORDS, ("局", "厅", "委员会", "委", "办公室", "办")):
+        if (name := body + head) in text:
+            return name
     return ""
+
+
+def _may_be_misprint(asked: str, printed: str) -> bool:
+    """Two names one character apart are one name misprinted unless both are common words (two real places)."""
+    at = next(i for i, (a, b) in enumerate(zip(asked, printed, strict=True)) if a != b)
+    words = [_word_around(name, at) for name in (asked, printed)]
+    return min(_jieba_frequency(w) for w in words) < _COMMON_NAME
+
+
+def _word_around(name: str, at: int) -> str:
+    """The place stem that holds position `at` (沭阳县人民政府, 0 → 沭阳)."""
+    parsed = parse_name(name)
+    pos = 0
+    for place in parsed.places:
+        if pos <= at < pos + len(place):
+            return stem(place) or place
+        pos += len(place)
+    return name
+
+
+@cache
+def _jieba_frequency(word: str) -> int:
+    import jieba
+
+    jieba.initialize()
+    return jieba.dt.FREQ.get(word, 0)
+
+
+def _one_syllable_off(word: str, syllables: tuple[str, ...]) -> bool:
+    """`word` is the pinyin of `syllables` with exactly one syllable replaced (shuyang for mu·yang)."""
+    if len(syllables) < 2 or word == "".join(syllables):
+        return False
+    for i in range(len(syllables)):
+        head, tail = "".join(syllables[:i]), "".join(syllables[i + 1:])
+        middle = len(word) - len(head) - len(tail)
+        if 1 <= middle <= 6 and word.startswith(head) and word.endswith(tail):
+            return True
+    return False

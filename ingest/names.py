@@ -1,0 +1,380 @@
+"""The structure of Chinese agency names, shared by ingest (who a report is about) and qa (who a question means).
+
+An agency name is a chain of places followed by an organ (机关): 淮安市 › 洪泽区 › 人民政府, 河北省 › 教育厅,
+平潭综合实验区 › 金井片区 › 管理局. An organ is a body of words and a head (局, 厅, 委员会, 办公室, 人民政府 …).
+
+People shorten names by rules, not by lists (机构简称): a place loses its level (洪泽区 → 洪泽, 平潭综合实验区 →
+平潭实验区 → 平潭); an organ keeps each word of its body whole, by its first character, or not at all, in order
+(发展和改革局 → 发改局, 住房和城乡建设厅 → 住建厅, 人力资源和社会保障局 → 人社局, 市场监督管理局 → 市场监管局,
+科学技术委员会 → 科委), and its head has short forms of its own (委员会 → 委, 办公室 → 办). `organ_forms` derives
+them; the few irregular forms (生态环境 → 环保) are the small curated table below.
+
+The organ vocabulary (`ORGAN_WORDS`) is a bounded list — the bodies of the organs Chinese governments set up, with
+their usual English words — so an agency added tomorrow is named in English too: its organ is read as the
+vocabulary words it holds, its places by pinyin.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from functools import cache
+from itertools import product
+
+# Levels of the places a name starts with, longest first (自治区 before 区). 片区 and 街道 are areas within a
+# district that have their own administration (片区管理局, 街道办事处).
+PLACE_LEVELS = ("特别行政区", "综合实验区", "经济技术开发区", "高新技术产业开发区", "自治区", "自治州", "自治县",
+                "实验区", "开发区", "示范区", "高新区", "新区", "地区", "片区", "街道", "省", "市", "州", "盟", "区",
+                "县", "旗", "镇", "乡")
+_HAN = "\u4e00-\u9fff"
+# A stem of two or more characters first (常州市, not 常 + 州), then one-character county names (沛县).
+_PLACE = re.compile(rf"[{_HAN}]{{2,7}}?(?:{'|'.join(PLACE_LEVELS)})|[{_HAN}](?:县|市|区|旗)")
+# First characters that make a word, not a place, of stem + level (城市, 社区, 全市, 本区, 园区 …).
+_NOT_PLACE_STARTS = frozenset("城都社园景辖市本全各该我每此其郊片街校老新两三多年月日的在和与及是对从向到")
+# Levels that a place may drop only when its stem stays at least two characters (平潭综合实验区 → 平潭实验区 →
+# 平潭); the ones a short form keeps say what kind of area it is.
+_LEVEL_SHORT = {"综合实验区": ("实验区",), "经济技术开发区": ("经开区", "开发区"), "高新技术产业开发区": ("高新区",)}
+
+# Heads of organs, longest first, with the short forms people write. The place's own government has no body.
+ORGAN_HEADS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("人民政府办公厅", ("政府办公厅", "政府办", "府办")),
+    ("人民政府办公室", ("政府办公室", "政府办", "府办")),
+    ("管理委员会办公室", ("管委会办公室", "管委办")),
+    ("人民政府", ("政府",)),
+    ("管理委员会", ("管委会", "管委")),
+    ("委员会", ("委",)),
+    ("办公厅", ("办",)),
+    ("办公室", ("办",)),
+    ("办事处", ("办",)),
+    ("中心", ()),
+    ("厅", ()),
+    ("局", ()),
+    ("委", ()),
+    ("办", ()),
+    ("署", ()),
+    ("院", ()),
+    ("处", ()),
+)
+# Heads that make an organ the place's own government: a question naming only the place means it.
+GOVERNMENT_HEADS = frozenset({"", "人民政府", "政府", "管理委员会", "管委会"})
+# Words of a body that abbreviations drop freely and that name nothing on their own.
+_GENERIC = frozenset({"行政", "综合", "地方", "管理", "事务", "监督", "服务", "工作", "城乡"})
+_CONJUNCTIONS = ("和", "与", "及")
+# Irregular short forms (not derivable word by word), body → forms.
+_IRREGULAR = {"生态环境": ("环保", "环境保护"), "管理委员会": ("管委会", "管委"), "广播电视": ("广电",)}
+
+# Organ bodies and the English words that name them. Multi-word bodies list the words any of which may be said.
+ORGAN_WORDS: dict[str, str] = {
+    "发展和改革": "development reform",
+    "工业和信息化": "industry information technology",
+    "经济和信息化": "economy economic information technology",
+    "教育": "education",
+    "科学技术": "science technology",
+    "公安": "public security police",
+    "民政": "civil affairs",
+    "司法": "justice judicial",
+    "财政": "finance",
+    "人力资源和社会保障": "human resources social security labour labor",
+    "自然资源": "natural resources",
+    "自然资源和规划": "natural resources planning",
+    "规划": "planning",
+    "生态环境": "ecology ecological environment environmental",
+    "环境保护": "environmental protection",
+    "住房和城乡建设": "housing urban rural development construction",
+    "城乡建设": "urban rural construction",
+    "交通运输": "transport transportation",
+    "交通": "transport transportation traffic",
+    "建设": "construction",
+    "水利": "water resources conservancy",
+    "水务": "water affairs",
+    "农业农村": "agriculture agricultural rural",
+    "农业": "agriculture agricultural",
+    "林业": "forestry",
+    "海洋": "ocean marine",
+    "渔业": "fisheries fishery",
+    "商务": "commerce",
+    "文化和旅游": "culture tourism",
+    "文化广电和旅游": "culture radio television tourism",
+    "文化": "culture",
+    "旅游": "tourism",
+    "体育": "sports sport",
+    "卫生健康": "health",
+    "卫生": "health",
+    "退役军人事务": "veterans veteran",
+    "应急管理": "emergency management",
+    "应急": "emergency",
+    "审计": "audit",
+    "统计": "statistics",
+    "市场监督管理": "market supervision regulation regulatory regulator",
+    "国有资产监督管理": "state owned assets",
+    "医疗保障": "healthcare medical security insurance",
+    "广播电视": "radio television",
+    "新闻出版": "press publication",
+    "信访": "petition petitions letters visits",
+    "行政审批": "administrative approval",
+    "审批": "approval",
+    "政务服务": "government services",
+    "政务服务和大数据管理": "government services big data",
+    "大数据": "big data",
+    "数据": "data",
+    "投资促进": "investment promotion",
+    "招商": "investment attraction",
+    "经济发展": "economic development",
+    "城市管理": "urban management",
+    "综合行政执法": "comprehensive law enforcement",
+    "综合执法": "comprehensive law enforcement",
+    "执法": "law enforcement",
+    "民族宗教事务": "ethnic religious affairs",
+    "民族事务": "ethnic affairs",
+    "外事": "foreign affairs",
+    "人民防空": "civil air defense defence",
+    "地方金融监督管理": "local financial regulatory finance",
+    "金融": "financial",
+    "粮食和物资储备": "grain material reserves",
+    "机关事务": "government offices affairs",
+    "社会事业": "social affairs undertakings",
+    "气象": "meteorological meteorology",
+    "地震": "earthquake seismological",
+    "档案": "archives",
+    "知识产权": "intellectual property",
+    "药品监督管理": "drug medical products",
+    "税务": "taxation tax",
+    "海关": "customs",
+    "乡村振兴": "rural revitalization",
+    "营商环境": "business environment",
+    "侨务": "overseas chinese",
+    "台湾事务": "taiwan affairs",
+    "港澳事务": "hong kong macao affairs",
+    "供销合作": "supply marketing cooperative",
+    "国防动员": "national defense mobilization",
+    "住房公积金": "housing provident fund",
+    "园林": "landscaping gardens",
+    "口岸": "port",
+    "港口": "port",
+    "研究": "research",
+    "政策研究": "policy research",
+}
+# English words of heads and levels (`head` or level → words).
+HEAD_WORDS: dict[str, str] = {
+    "人民政府办公厅": "general office government",
+    "人民政府办公室": "general office government",
+    "管理委员会办公室": "office management committee",
+    "人民政府": "government people's",
+    "管理委员会": "management administrative committee commission administration",
+    "委员会": "commission committee",
+    "办公厅": "general office",
+    "办公室": "office",
+    "办事处": "office subdistrict",
+    "中心": "center centre",
+    "厅": "department",
+    "局": "bureau administration",
+    "委": "commission committee",
+    "办": "office",
+    "署": "administration",
+    "院": "institute academy",
+    "处": "division office",
+}
+LEVEL_WORDS: dict[str, str] = {
+    "省": "province provincial",
+    "自治区": "autonomous region regional",
+    "市": "city municipal municipality",
+    "州": "prefecture",
+    "自治州": "autonomous prefecture",
+    "区": "district",
+    "县": "county",
+    "自治县": "autonomous county",
+    "旗": "banner",
+    "盟": "league",
+    "镇": "town",
+    "乡": "township",
+    "街道": "subdistrict street",
+    "片区": "area",
+    "新区": "new area district",
+    "开发区": "development zone",
+    "经济技术开发区": "economic technological development zone",
+    "高新技术产业开发区": "high tech zone",
+    "高新区": "high tech zone",
+    "实验区": "experimental pilot zone",
+    "综合实验区": "comprehensive experimental pilot zone",
+    "示范区": "demonstration zone",
+    "特别行政区": "special administrative region",
+    "地区": "prefecture region",
+}
+
+
+@dataclass(frozen=True)
+class AgencyName:
+    """An agency name split into its chain of places and its organ (head and body)."""
+
+    name: str
+    places: tuple[str, ...]
+    organ: str
+
+    @property
+    def head(self) -> str:
+        return split_organ(self.organ)[1]
+
+    @property
+    def body(self) -> str:
+        return split_organ(self.organ)[0]
+
+    @property
+    def is_government(self) -> bool:
+        """A question naming only the place means this agency (沭阳县人民政府, 平潭综合实验区管理委员会)."""
+        return self.organ in GOVERNMENT_HEADS or (not self.body and self.head in GOVERNMENT_HEADS)
+
+
+def parse_name(name: str) -> AgencyName:
+    """Split 淮安市洪泽区人民政府 into places (淮安市, 洪泽区) and organ 人民政府."""
+    places: list[str] = []
+    rest = name
+    while (match := _PLACE.match(rest)) and match.group()[0] not in _NOT_PLACE_STARTS and not any(
+            c in match.group() for c in _CONJUNCTIONS):
+        places.append(match.group())
+        rest = rest[match.end():]
+    return AgencyName(name, tuple(places), rest)
+
+
+def split_organ(organ: str) -> tuple[str, str]:
+    """(body, head): 住房和城乡建设厅 → (住房和城乡建设, 厅); 人民政府 → ("", 人民政府)."""
+    for head, _ in ORGAN_HEADS:
+        if organ.endswith(head):
+            return organ[: -len(head)], head
+    return organ, ""
+
+
+def level(place: str) -> str:
+    return next((s for s in PLACE_LEVELS if place.endswith(s)), "")
+
+
+def stem(place: str) -> str:
+    """洪泽区 → 洪泽; 平潭综合实验区 → 平潭."""
+    return place[: len(place) - len(level(place))]
+
+
+def place_forms(place: str) -> set[str]:
+    """洪泽区 → {洪泽区, 洪泽}; 平潭综合实验区 → {平潭综合实验区, 平潭实验区, 平潭}."""
+    forms = {place}
+    base = stem(place)
+    if len(base) >= 2:
+        forms.add(base)
+        forms |= {base + short for short in _LEVEL_SHORT.get(level(place), ())}
+    return forms
+
+
+def head_forms(head: str) -> tuple[str, ...]:
+    return (head, *next((shorts for h, shorts in ORGAN_HEADS if h == head), ()))
+
+
+@cache
+def _jieba():
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    return jieba
+
+
+@cache
+def units(body: str) -> tuple[str, ...]:
+    """The words an abbreviation takes characters from: jieba's words, four-character words cut in two
+    (科学技术 → 科学 技术: 科委 keeps 科 of the first), conjunctions kept as their own units."""
+    out: list[str] = []
+    for word in _jieba().cut(body, HMM=False):
+        if len(word) >= 4 and len(word) % 2 == 0:
+            out += [word[i : i + 2] for i in range(0, len(word), 2)]
+        else:
+            out.append(word)
+    return tuple(out)
+
+
+_ONE_CHARACTER_HEADS = ("委", "办")
+_MAX_UNITS = 6  # more units than this: no skipping (the forms would explode and nobody shortens that far)
+
+
+@cache
+def body_forms(body: str) -> frozenset[str]:
+    """Every short form of an organ body: each unit whole, by its first character, or left out, in order;
+    conjunctions dropped (or kept, or swapped 和↔与, when the words around them stay whole)."""
+    if not body:
+        return frozenset()
+    parts = units(body)
+    choices = []
+    for unit in parts:
+        if unit in _CONJUNCTIONS:
+            choices.append(("",))
+        elif len(parts) > _MAX_UNITS:
+            choices.append((unit, unit[0]))
+        else:
+            choices.append((unit, unit[0], ""))
+    forms = {body, body.replace("和", "与"), body.replace("与", "和"), body.replace("和", "").replace("与", "")}
+    for pick in product(*choices):
+        kept = [(unit, p) for unit, p in zip(parts, pick, strict=True) if p]
+        form = "".join(p for _, p in kept)
+        # A short form says something of its own: two characters at least, not only generic words.
+        if len(form) >= 2 and any(unit not in _GENERIC for unit, _ in kept):
+            forms.add(form)
+    for long, shorts in _IRREGULAR.items():
+        if long in body:
+            forms |= {body.replace(long, s) for s in shorts}
+    return frozenset(forms)
+
+
+@cache
+def organ_forms(organ: str) -> frozenset[str]:
+    """Every way people write an organ, head included: 发展和改革委员会 → 发改委, 发展改革委, 发改委员会 …"""
+    body, head = split_organ(organ)
+    heads = head_forms(head)
+    if not body:
+        return frozenset(heads)
+    forms = {b + h for b in body_forms(body) for h in heads}
+    if len(units(body)) > 1:
+        # One character for a whole body is the rule before 委 and 办 only (科委, 侨办, 外办).
+        forms |= {body[0] + h for h in heads if h in _ONE_CHARACTER_HEADS}
+    return frozenset(forms)
+
+
+@cache
+def expand_organ(organ: str) -> str:
+    """The full organ a stored short form stands for (上海市科委's 科委 → 科学技术委员会), when the vocabulary has
+    exactly one; else the organ itself (also when its body is already made of vocabulary words, or empty)."""
+    body = split_organ(organ)[0]
+    if not body or re.sub("[和与及]", "", "".join(vocabulary_in(body))) == re.sub("[和与及]", "", body):
+        return organ
+    if organ in _full_by_form():
+        fulls = _full_by_form()[organ]
+        return next(iter(fulls)) if len(fulls) == 1 else organ
+    return organ
+
+
+@cache
+def _full_by_form() -> dict[str, set[str]]:
+    table: dict[str, set[str]] = {}
+    shorts = {short for _, forms in ORGAN_HEADS for short in forms}
+    for body in ORGAN_WORDS:
+        for head in (h for h, _ in ORGAN_HEADS if h not in shorts):
+            full = body + head
+            for form in organ_forms(full):
+                if form != full:
+                    table.setdefault(form, set()).add(full)
+    return table
+
+
+def vocabulary_in(body: str) -> list[str]:
+    """The vocabulary bodies an organ body is made of, in order, longest match first, without overlaps
+    (自然资源与生态环境 → 自然资源, 生态环境)."""
+    text = body.replace("与", "和")
+    found: list[tuple[int, str]] = []
+    for word in sorted(ORGAN_WORDS, key=len, reverse=True):
+        start = text.find(word)
+        if start >= 0 and not any(s < start + len(word) and start < s + len(w) for s, w in found):
+            found.append((start, word))
+    return [word for _, word in sorted(found)]
+
+
+def self_references(head: str) -> tuple[str, ...]:
+    """How a report of an organ with this head calls itself (我厅, 本局, 我委 …)."""
+    short = head[-1] if head not in ("人民政府", "政府") else "府"
+    if head.endswith("委员会"):
+        short = "委"
+    return tuple(f"{p}{short}" for p in ("我", "本"))
