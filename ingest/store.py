@@ -23,6 +23,7 @@ from urllib.parse import urlparse
 from langchain_core.embeddings import Embeddings
 
 from ingest.errors import IndexMismatch
+from ingest.format.template import Template
 from ingest.model import CellRef, Chunk, Fact, Report, Violation
 from ingest.settings import Settings
 
@@ -63,7 +64,7 @@ class ReportInfo:
     title: str
     source: str
     source_format: str
-    template: str | None
+    template: Template | None
     publish_date: str | None
     content_hash: str
     chunks: int

@@ -9,6 +9,7 @@ one column.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import Literal
 
 from ingest.format import schema
@@ -46,6 +47,7 @@ def handled_rows(template: Template) -> tuple[str, ...]:
 APPLICANTS = Identity(RULE_APPLICANTS, schema.TABLE3.key, "row", T3_COLUMNS[:-1], T3_COLUMNS[-1:])
 
 
+@cache  # asked once per combination of readings when a flattened Table 3 is narrowed down
 def table3(template: Template) -> tuple[Identity, ...]:
     """Table 3's identities in a template: down every column (一+二 = 七+四, 七 = its sub-rows), then `APPLICANTS`."""
     key = schema.TABLE3.key
