@@ -9,6 +9,8 @@ BENCHMARKS.md in the repository root, with the machine, the model and the packag
 - Scale: generated reports (`--scale N`, several agencies × years) ingested in two halves, latency measured
   after each half so growth can be read off; then the same with a `chroma run` server on loopback. What did
   not fit in the time is extrapolated in the file, and says so.
+- Cell accuracy: every gold cell of the shared corpus and of generated layouts scored against the extracted
+  facts (tests/cellbench.py, also runnable alone).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from ingest.pipeline import expand, ingest  # noqa: E402
 from ingest.settings import Settings  # noqa: E402
 from ingest.store import Store  # noqa: E402
 from qa.evaluate import percentile  # noqa: E402
+from tests import cellbench  # noqa: E402
 from tests.golden import en_metric, zh_metric  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -323,6 +326,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                     server = bench_scale(files[:server_n], work / "scale-server", url)
             sections += [*scale_lines(args.scale, embedded, server, server_path), ""]
             shutil.rmtree(work / "generated", ignore_errors=True)
+    sections += [*cellbench.section(*cellbench.bench()), ""]
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     sections.append(f"Total benchmark time: {(time.perf_counter() - started) / 60:.1f} min; load average at the "
                     f"end: {load}.")

@@ -1,0 +1,389 @@
+"""Cell-level accuracy of table extraction against gold (`python -m tests.cellbench [--json]`, and `make bench`).
+
+Every gold cell (tests/gold/*.jsonl for the shared corpus; the printed cells of reports rendered by
+tests/reportgen.py) is scored against the facts the extractor gives for its file, read without any store:
+
+- exact: status ok or inconsistent, and the value equal (blank gold = blank fact; a gold cell that is no
+  number, `/` or `无`, = a fact that is no number either);
+- flagged: status ambiguous and the gold value among the candidates (blank counts as 0 there: candidates
+  are numbers), or any ambiguous fact where the gold itself is `unknowable` from the print;
+- missed: no fact for a printed cell;
+- wrong: a value that differs, an ambiguous cell whose candidates exclude the truth, or a confident value
+  where the gold says the print cannot tell.
+
+Facts for cells the report does not print are counted as `extra`. Alternative forms of a report (alt-formats/,
+departments/alt/) are scored against the gold of the same report (same file stem). Extraction goes through
+`extract` alone, so a moved extractor is re-pointed in one place.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import re
+import sys
+import tempfile
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from ingest.model import Fact
+from tests.reportgen import AGENCIES, Format, Noise, Spec, Style, pdf_font, random_spec, render
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT.parent / "shared" / "corpus"
+GOLD = (ROOT / "tests" / "gold" / "shared_cells.jsonl", ROOT / "tests" / "gold" / "department_cells.jsonl")
+# Folders of the shared corpus scored, and where the gold of a file in each lives (alternative forms: the
+# report's own gold, found by file stem).
+FOLDERS = {"reports": "reports", "alt-formats": "reports", "departments": "departments",
+           "departments/alt": "departments", "departments/txt-only": "departments/txt-only"}
+TARGETS = {"html": 99.0, "docx": 99.0, "pdf": 99.0, "md": 99.0, "txt-lines": 97.0, "txt-flattened": 97.0}
+
+Outcome = Literal["exact", "flagged", "missed", "wrong", "extra"]
+OUTCOMES: tuple[Outcome, ...] = ("exact", "flagged", "missed", "wrong")  # of a gold cell; `extra` is a fact without one
+Key = tuple[str, str, str]
+
+
+def extract(path: Path) -> list[Fact]:
+    """The facts of one file: the project's readers and table extraction, no embedding, no store."""
+    from ingest.readers import read
+    from ingest.tables import extract_facts
+
+    return extract_facts(read(path))
+
+
+@dataclass(frozen=True)
+class GoldCell:
+    """One printed cell as the gold records it; `readings` are the values the print allows when `unknowable`."""
+
+    file: str
+    table: str
+    row: str
+    column: str
+    raw: str
+    value: float | None
+    unknowable: bool = False
+    readings: tuple[float | None, ...] = ()
+
+    @property
+    def key(self) -> Key:
+        return (self.table, self.row, self.column)
+
+
+@dataclass(frozen=True)
+class Case:
+    """One file to score: its format (html, pdf, docx, md, txt-lines, txt-flattened), the group it is
+    reported under (a corpus folder, or `generated/<variant>`) and the gold of its printed cells."""
+
+    path: Path
+    fmt: str
+    group: str
+    gold: tuple[GoldCell, ...]
+
+
+@dataclass(frozen=True)
+class Scored:
+    """One gold cell's outcome, or an `extra` fact, with what the extractor gave (empty for a missed cell)."""
+
+    file: str
+    fmt: str
+    group: str
+    key: Key
+    gold_raw: str
+    outcome: Outcome
+    got: str = ""
+    unknowable: bool = False
+    readings: tuple[float | None, ...] = ()
+    confident: bool = False  # the fact claimed a value (status ok or inconsistent)
+
+
+@dataclass
+class Tally:
+    """Outcome counts of one format, folder or variant; `confident` counts the wrong cells that claimed a value."""
+
+    counts: Counter = field(default_factory=Counter)
+
+    def add(self, scored: Scored) -> None:
+        self.counts[scored.outcome] += 1
+        if scored.outcome == "wrong" and scored.confident:
+            self.counts["confident"] += 1
+
+    @property
+    def cells(self) -> int:
+        return sum(self.counts[o] for o in OUTCOMES)
+
+    def pct(self, outcome: Outcome) -> float:
+        return 100 * self.counts[outcome] / self.cells if self.cells else 0.0
+
+
+# ---------------------------------------------------------------- scoring
+
+
+def _blank(raw: str) -> bool:
+    """Nothing printed but spacing or the `?` scraped pages show for a non-breaking space."""
+    return not re.sub(r"[\s?？]", "", raw)
+
+
+def _same(gold: GoldCell, fact: Fact) -> bool:
+    if gold.value is None:
+        return fact.value is None and _blank(gold.raw) == _blank(fact.raw)
+    return fact.value is not None and math.isclose(fact.value, gold.value, rel_tol=1e-9, abs_tol=1e-9)
+
+
+def score_cell(gold: GoldCell, fact: Fact | None) -> Outcome:
+    if fact is None:
+        return "missed"
+    if fact.status == "ambiguous":
+        truth = 0.0 if gold.value is None and _blank(gold.raw) else gold.value
+        among = truth is not None and any(math.isclose(c, truth, abs_tol=1e-9) for c in fact.candidates)
+        return "flagged" if gold.unknowable or among else "wrong"
+    return "exact" if not gold.unknowable and _same(gold, fact) else "wrong"
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if value == int(value) else repr(value)
+
+
+def _got(fact: Fact) -> str:
+    if fact.status == "ambiguous":
+        return f"{fact.raw!r} ambiguous [{', '.join(_number(c) for c in fact.candidates)}]"
+    return f"{fact.raw!r} ({fact.status})"
+
+
+def score(case: Case) -> list[Scored]:
+    """Every gold cell of `case` scored, then the facts for cells the gold says the report does not print."""
+    facts = {(f.table, f.row, f.column): f for f in extract(case.path)}
+    out = []
+    for g in case.gold:
+        fact = facts.get(g.key)
+        out.append(Scored(case.path.name, case.fmt, case.group, g.key, g.raw, score_cell(g, fact),
+                          _got(fact) if fact else "", g.unknowable, g.readings,
+                          fact is not None and fact.status != "ambiguous"))
+    printed = {g.key for g in case.gold}
+    return out + [Scored(case.path.name, case.fmt, case.group, k, "", "extra", _got(f))
+                  for k, f in facts.items() if k not in printed]
+
+
+# ---------------------------------------------------------------- cases
+
+
+def load_gold(paths: Iterable[Path] = GOLD) -> dict[str, list[GoldCell]]:
+    """Gold cells by file (`reports/pingtan_2019.html`, `departments/txt-only/x.txt`)."""
+    gold: dict[str, list[GoldCell]] = {}
+    for path in paths:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            g = json.loads(line)
+            cell = GoldCell(g["file"], g["table"], g["row"], g["column"], g["raw"], g["value"],
+                            g.get("unknowable", False), tuple(g.get("readings", ())))
+            gold.setdefault(cell.file, []).append(cell)
+    return gold
+
+
+def file_format(path: Path) -> str:
+    """The format a corpus file is scored under: text is `txt-flattened` where the crawler ran a row's cells
+    together (its `.txt` beside an HTML/PDF/DOCX form, department pages), `txt-lines` where it kept one cell a
+    line (the seed report in reports/)."""
+    fmt = path.suffix.lstrip(".")
+    if fmt != "txt":
+        return fmt
+    return "txt-lines" if path.parent.name == "reports" else "txt-flattened"
+
+
+REPORT_SUFFIXES = (".html", ".pdf", ".docx", ".md", ".txt")
+
+
+def report_files(corpus: Path = CORPUS) -> list[tuple[str, Path]]:
+    """(folder, file) for every report file of the scored folders."""
+    return [(folder, p) for folder in FOLDERS for p in sorted((corpus / folder).glob("*"))
+            if p.suffix in REPORT_SUFFIXES and p.name != "README.md"]
+
+
+def gold_for(gold: dict[str, list[GoldCell]], folder: str, path: Path) -> list[GoldCell]:
+    """The gold of a file: its report's cells in the folder's gold folder, by file stem; [] when there is none."""
+    where = FOLDERS[folder]
+    return next((cells for name, cells in gold.items()
+                 if Path(name).parent.as_posix() == where and Path(name).stem == path.stem), [])
+
+
+def shared_cases(corpus: Path = CORPUS, gold: dict[str, list[GoldCell]] | None = None) -> list[Case]:
+    """Every report file of the scored folders that has gold (a test checks that every one has)."""
+    gold = load_gold() if gold is None else gold
+    return [Case(path, file_format(path), folder, tuple(cells)) for folder, path in report_files(corpus)
+            if (cells := gold_for(gold, folder, path))]
+
+
+def spec_gold(spec: Spec, file: str) -> list[GoldCell]:
+    """The gold of a generated report: its printed cells (blank → no value; `/`, `-`, `无` → no value)."""
+    return [GoldCell(file, t, r, c, raw, None if _blank(raw) else spec.numbers[(t, r, c)])
+            for (t, r, c), raw in spec.values.items()]
+
+
+# Layout variants reportgen renders today (the round-trip test's layouts), each scored as its own group.
+VARIANTS: dict[str, tuple[Format, Style]] = {
+    "html": ("html", Style()),
+    "html-chrome-split": ("html", Style(chrome=True, stacked=False)),
+    "docx": ("docx", Style()),
+    "docx-split": ("docx", Style(stacked=False)),
+    "pdf": ("pdf", Style()),
+    "md": ("md", Style()),
+    "md-numbered": ("md", Style(numbered_headers=True)),
+    "txt-lines": ("txt", Style(chrome=True)),
+    "txt-dropped": ("txt", Style(flatten="dropped")),
+    "txt-traditional": ("txt", Style(traditional=True, junk=True)),
+    "txt-runs": ("txt", Style(flatten="runs", chrome=True)),
+}
+
+
+def generated_specs() -> list[Spec]:
+    """A few reports of both templates with noise: heavy, blank zeros, units and annotations."""
+    return [random_spec(AGENCIES[20], 2020, seed=3, noise=Noise.heavy()),
+            random_spec(AGENCIES[37], 2023, seed=4, noise=Noise.heavy()),
+            random_spec(AGENCIES[55], 2019, seed=5, noise=Noise(blank_zeros=0.5)),
+            random_spec(AGENCIES[90], 2022, seed=6, noise=Noise(units=True, annotations=True, blank_zeros=0.3))]
+
+
+def generated_format(fmt: Format, style: Style) -> str:
+    if fmt != "txt":
+        return fmt
+    return "txt-flattened" if style.flatten == "runs" else "txt-lines"
+
+
+def generated(files: Sequence[tuple[Path, Sequence[GoldCell]]], variant: str, fmt: str) -> list[Case]:
+    """The hook for generated layouts: (rendered file, its gold cells) pairs scored under `generated/<variant>`."""
+    return [Case(path, fmt, f"generated/{variant}", tuple(cells)) for path, cells in files]
+
+
+def generated_cases(folder: Path, variants: dict[str, tuple[Format, Style]] = VARIANTS) -> list[Case]:
+    """Render `generated_specs()` in every variant into `folder`, with their gold."""
+    cases = []
+    for variant, (fmt, style) in variants.items():
+        if fmt == "pdf" and pdf_font() is None:
+            continue
+        files = []
+        for spec in generated_specs():
+            path = render(spec, fmt, folder / variant / f"{spec.template}_{spec.year}_{spec.seed}.{fmt}", style)
+            files.append((path, spec_gold(spec, f"generated/{variant}/{path.name}")))
+        cases += generated(files, variant, generated_format(fmt, style))
+    return cases
+
+
+# ---------------------------------------------------------------- running and reporting
+
+
+@dataclass(frozen=True)
+class Result:
+    cells: tuple[Scored, ...]
+
+    def tally(self, attr: str) -> dict[str, Tally]:
+        """Counts by `fmt` or `group`."""
+        out: dict[str, Tally] = {}
+        for s in self.cells:
+            out.setdefault(getattr(s, attr), Tally()).add(s)
+        return out
+
+    def of(self, outcome: Outcome) -> list[Scored]:
+        return [s for s in self.cells if s.outcome == outcome]
+
+
+def run(cases: Iterable[Case]) -> Result:
+    return Result(tuple(s for case in cases for s in score(case)))
+
+
+def _table(title: str, tallies: dict[str, Tally], targets: dict[str, float] | None = None) -> list[str]:
+    head = f"| {title} | cells | exact | flagged | missed | wrong (of which confident) | extra |"
+    rule = "|---|---:|---:|---:|---:|---:|---:|"
+    lines = [head + " exact target |", rule + "---|"] if targets else [head, rule]
+    for name, t in tallies.items():
+        row = (f"| {name} | {t.cells} | {t.pct('exact'):.1f}% | {t.pct('flagged'):.1f}% | {t.pct('missed'):.1f}% "
+               f"| {t.counts['wrong']} ({t.counts['confident']}) | {t.counts['extra']} |")
+        if targets:
+            target = targets.get(name)
+            met = "" if target is None else f"≥ {target:g}% ({'met' if t.pct('exact') >= target else 'NOT met'})"
+            row += f" {met} |"
+        lines.append(row)
+    return lines
+
+
+def _listing(title: str, cells: Sequence[Scored]) -> list[str]:
+    """Cells listed one line per printed row and extractor answer: a run-together row fails as a whole."""
+    if not cells:
+        return [f"{title}: none."]
+    rows: dict[tuple[str, str, str, str], list[Scored]] = {}
+    for s in cells:
+        rows.setdefault((f"{s.group}/{s.file}", f"{s.key[0]}/{s.key[1]}", s.got, s.outcome), []).append(s)
+    lines = [f"{title} ({len(cells)} cells):", "", "| file | table/row | columns | gold | got |",
+             "|---|---|---|---|---|"]
+    for (file, row, got, _), group in rows.items():
+        gold = ", ".join("not printed" if s.outcome == "extra" else repr(s.gold_raw) if not s.unknowable
+                         else f"unknowable {[_number(v) for v in s.readings if v is not None]}" for s in group)
+        lines.append(f"| {file} | {row} | {', '.join(s.key[2] for s in group)} | {gold} | {got or '(no fact)'} |")
+    return lines
+
+
+def _ordered(tallies: dict[str, Tally], order: Sequence[str]) -> dict[str, Tally]:
+    return {k: tallies[k] for k in sorted(tallies, key=lambda k: (order.index(k) if k in order else len(order), k))}
+
+
+def section(real: Result, gen: Result) -> list[str]:
+    """The BENCHMARKS.md section: a table per format, per folder, per generated variant; wrong, extra, missed."""
+    formats = list(TARGETS)
+    lines = ["## Cell accuracy (table extraction against gold)", "",
+             "Every printed standard cell of the shared corpus (tests/gold/; alternative forms scored against their "
+             "report's gold) and of reports rendered by tests/reportgen.py, scored by `python -m tests.cellbench`: "
+             "exact = confident and right; flagged = ambiguous with the truth among the candidates (or the print "
+             "cannot tell); missed = no fact; wrong = a confident wrong value, or candidates without the truth; "
+             "extra = facts for cells the report does not print.", ""]
+    if real.cells:
+        lines += ["Shared corpus, by format:", "", *_table("format", _ordered(real.tally("fmt"), formats), TARGETS),
+                  "", "Shared corpus, by folder:", "", *_table("folder", _ordered(real.tally("group"), list(FOLDERS))),
+                  ""]
+    if gen.cells:
+        lines += [f"Generated reports ({len(generated_specs())} per layout: 2019 and 2021 templates, noisy cells), "
+                  "by format:", "",
+                  *_table("format", _ordered(gen.tally("fmt"), formats), TARGETS), "", "By layout variant:", "",
+                  *_table("variant", gen.tally("group")), ""]
+    for outcome, title in (("wrong", "Wrong cells"), ("extra", "Facts for cells not printed (extra)"),
+                           ("missed", "Missed cells")):
+        lines += [*_listing(title, real.of(outcome) + gen.of(outcome)), ""]
+    return lines[:-1]
+
+
+def to_json(real: Result, gen: Result) -> dict:
+    """Counts per format, folder and variant, and every scored cell that is not exact."""
+    def summary(result: Result, attr: str) -> dict:
+        return {k: {"cells": t.cells, **{o: t.counts[o] for o in (*OUTCOMES, "confident", "extra")}}
+                for k, t in result.tally(attr).items()}
+
+    return {"shared": {"by_format": summary(real, "fmt"), "by_folder": summary(real, "group")},
+            "generated": {"by_format": summary(gen, "fmt"), "by_variant": summary(gen, "group")},
+            "not_exact": [asdict(s) for s in (*real.cells, *gen.cells) if s.outcome != "exact"]}
+
+
+def bench(corpus: Path = CORPUS, with_generated: bool = True) -> tuple[Result, Result]:
+    """Score the shared corpus (when present) and, unless told not to, the generated layouts."""
+    real = run(shared_cases(corpus)) if corpus.is_dir() else Result(())
+    if not with_generated:
+        return real, Result(())
+    with tempfile.TemporaryDirectory(prefix="reportqa-cellbench-") as tmp:
+        return real, run(generated_cases(Path(tmp)))
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m tests.cellbench", description=__doc__.split("\n")[0])
+    parser.add_argument("--corpus", type=Path, default=CORPUS, help="the shared corpus root")
+    parser.add_argument("--no-generated", action="store_true", help="score the shared corpus only")
+    parser.add_argument("--json", action="store_true", help="JSON: counts and every cell that is not exact")
+    args = parser.parse_args(argv)
+    real, gen = bench(args.corpus, not args.no_generated)
+    if args.json:
+        json.dump(to_json(real, gen), sys.stdout, ensure_ascii=False, indent=1)
+        print()
+    else:
+        print("\n".join(section(real, gen)))
+
+
+if __name__ == "__main__":
+    main()
