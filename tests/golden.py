@@ -251,8 +251,9 @@ class _Builder:
             common.sort(key=lambda k: _value(a, k) == _value(b, k))
             key = self.rng.choice(common[:3])
             va, vb = _value(a, key), _value(b, key)
-            diff = _plain(Decimal(vb) - Decimal(va))
             same_agency = first[0] == second[0]
+            # Signed (qa/evaluate.py): later − earlier for one agency's years, first named − second across agencies.
+            diff = _plain(Decimal(vb) - Decimal(va) if same_agency else Decimal(va) - Decimal(vb))
             if i % 2:
                 metric = en_metric(*key)
                 question = (f"Compare the {metric} of {self.rng.choice(ENGLISH[first[0]])} in {first[1]} and "
