@@ -24,7 +24,7 @@ from pathlib import Path
 
 from ingest.model import SECTION_TITLES
 from qa.evaluate import CiteTarget, GoldItem, numbers
-from tests.golden import ROOT, _plain
+from tests.golden import ROOT, plain
 
 CORPUS = ROOT.parent / "shared" / "corpus" / "departments"
 QUESTIONS = CORPUS / "questions.jsonl"
@@ -87,7 +87,7 @@ def section_key(heading: str) -> str:
 def narrative_parts(value: str) -> dict[str, str]:
     """A printed answer with several numbers → one entry per clause ("383条，其中主动公开54条" → two)."""
     clauses = [c for c in re.split(r"[，；,;]", value) if numbers(c)]
-    return {c: _plain(numbers(c)[0]) for c in clauses}
+    return {c: plain(numbers(c)[0]) for c in clauses}
 
 
 def _compared(question: dict, key: tuple[str, str, str]) -> dict:
