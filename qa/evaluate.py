@@ -10,8 +10,9 @@ A labelled set is JSONL, one question a line:
   {"id", "question", "type": "fact"|"compare"|"narrative"|"refusal", "agency", "year", "expected",
    "cite": {"table", "row", "column"} | {"section": key or [keys]} | [several, each may pin "year"/"agency"],
    "values": {label: value}, "history": [earlier questions] (follow-ups), "tags": {name: value}}
-- fact: `expected` is the value; the answer's `value` must equal it.
-- compare: `expected` is the SIGNED difference and the answer's `value` must equal it, sign included:
+- fact: `expected` is the value; the answer must be a fact answer whose `value` equals it (a compare that
+  happens to print the same number is wrong).
+- compare: `expected` is the SIGNED difference; the answer must be a compare whose `value` equals it, sign included:
   later − earlier across years of one agency (whatever order the question names them in); across
   agencies the first named minus the second ("A 比 B 多多少", "A和B相差多少", "A vs B" = A − B), and
   "change from B to A" = A − B (the end minus the start). An `expected` ending in % is the signed relative
@@ -307,6 +308,8 @@ def _answer_ok(item: GoldItem, answer: Answer) -> bool:
         return False
     if item.type == "narrative":
         return contains_phrase(answer.answer, item.expected)
+    if answer.kind != item.type:
+        return False
     if not item.expected:
         return True
     if item.type == "compare" and item.expected.rstrip().endswith("%"):

@@ -97,9 +97,12 @@ def test_right_value_from_the_wrong_cell_or_year_fails_citation():
     assert not score_answer(_fact(), _answer("3")).cite_ok
 
 
-def test_a_refusal_or_clarification_is_never_a_right_fact_answer():
+def test_a_refusal_clarification_or_compare_is_never_a_right_fact_answer():
     assert not score_answer(_fact(), _answer("3", _cell(), kind="refusal")).answer_ok
     assert not score_answer(_fact(), _answer("3", _cell(), kind="clarify")).answer_ok
+    # A compare of another agency's 0 with this one's 3 prints 3 too.
+    other = _cell(agency="拉萨市住房和城乡建设局", cell="0")
+    assert not score_answer(_fact(), _answer("3", other, _cell(), kind="compare")).answer_ok
 
 
 def _compare(expected: str, values: dict[str, str], *targets: dict, agency: str | None = AGENCY) -> GoldItem:
