@@ -9,9 +9,21 @@ recall@5 and MRR for narrative questions, latency p50/p95; plus every failure wi
 A labelled set is JSONL, one question a line:
   {"id", "question", "type": "fact"|"compare"|"narrative"|"refusal", "agency", "year", "expected",
    "cite": {"table", "row", "column"} | {"section": key or [keys]} | [several, each may pin "year"/"agency"],
-   "values": {label: value} (compare), "history": [earlier questions] (follow-ups)}
-`expected` is the value for fact/compare (compare: the difference; its sign is not checked), a key phrase or
-number for narrative, empty for refusal. Keys are ingest/format/schema.py's; sections are model.SECTION_TITLES keys.
+   "values": {label: value}, "history": [earlier questions] (follow-ups), "tags": {name: value}}
+- fact: `expected` is the value; the answer must be a fact answer whose `value` equals it (a compare that
+  happens to print the same number is wrong).
+- compare: `expected` is the SIGNED difference; the answer must be a compare whose `value` equals it, sign included:
+  later − earlier across years of one agency (whatever order the question names them in); across
+  agencies the first named minus the second ("A 比 B 多多少", "A和B相差多少", "A vs B" = A − B), and
+  "change from B to A" = A − B (the end minus the start). An `expected` ending in % is the signed relative
+  change (`+12.5%`, `-7.2%`), to be printed in the answer with its sign to the same decimals.
+- narrative: `expected` is a key phrase or number the answer must hold (may be empty).
+- refusal: `expected` is empty; the answer must refuse.
+`values` (any type) are quantities the answer must state, each as a number in its text, value or cited
+cells: a compare's two compared values, or the several quantities one question asks for ("予以公开和不予公开
+分别是多少": `values` with one entry each, `expected` empty, one `cite` target each). `tags` are free labels
+for slicing scores (a metamorphic variant, a half); scoring ignores them.
+Keys are ingest/format/schema.py's; sections are model.SECTION_TITLES keys.
 """
 
 from __future__ import annotations
@@ -40,6 +52,7 @@ RANK_CUTOFF = 5  # recall@5: a narrative answer's first five citations are its r
 
 # A number as printed: optional sign, digits with optional thousands commas, optional decimals.
 _NUMBER = re.compile(r"(?<![\d.])[+\-−]?\d+(?:,\d{3})*(?:\.\d+)?")
+_PERCENT = re.compile(r"(?<![\d.])([+\-−]?\d+(?:\.\d+)?)\s*%")
 # Content words of each standard section's heading, for citations whose section path is not in the store.
 _SECTION_WORDS: dict[str, tuple[str, ...]] = {
     "overview": ("总体情况", "工作开展情况", "基本情况"),
@@ -110,6 +123,7 @@ class GoldItem:
     cite: tuple[CiteTarget, ...] = ()
     values: dict[str, str] = field(default_factory=dict)
     history: tuple[str, ...] = ()
+    tags: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_json(cls, data: Mapping) -> GoldItem:
@@ -117,6 +131,8 @@ class GoldItem:
             raise ValueError(f"type must be one of {', '.join(ITEM_TYPES)}, not {data.get('type')!r}")
         if not data.get("question"):
             raise ValueError("question is missing")
+        if data["type"] in ("fact", "compare") and data.get("expected") in (None, "") and not data.get("values"):
+            raise ValueError(f"a {data['type']} item needs `expected` or `values`")
         cite = data.get("cite") or ()
         targets = (cite,) if isinstance(cite, Mapping) else tuple(cite)
         for target in targets:
@@ -132,6 +148,7 @@ class GoldItem:
             cite=tuple(CiteTarget.from_json(t) for t in targets),
             values={str(k): str(v) for k, v in (data.get("values") or {}).items()},
             history=tuple(data.get("history") or ()),
+            tags={str(k): str(v) for k, v in (data.get("tags") or {}).items()},
         )
 
     def to_json(self) -> dict:
@@ -143,6 +160,8 @@ class GoldItem:
             data["values"] = self.values
         if self.history:
             data["history"] = list(self.history)
+        if self.tags:
+            data["tags"] = self.tags
         return data
 
 
@@ -184,6 +203,21 @@ def parse_number(text: str | None) -> Decimal | None:
     """The first number in `text`, or None; "3", "3件", "3.0" and "+3" all give 3."""
     found = numbers(text or "")
     return found[0] if found else None
+
+
+def percentages(text: str) -> list[Decimal]:
+    """Every percentage printed in `text`, signed as printed ("+12.5%" → 12.5, "（-7.2%）" → -7.2)."""
+    return [Decimal(m.group(1).replace("−", "-").lstrip("+"))
+            for m in _PERCENT.finditer(unicodedata.normalize("NFKC", text))]
+
+
+def same_percent(expected: str, text: str) -> bool:
+    """`text` prints the signed percentage `expected` ("-7.2%"), rounded to the decimals `expected` has."""
+    want = parse_number(expected)
+    if want is None:
+        return False
+    places = Decimal(1).scaleb(want.as_tuple().exponent)
+    return any(have.quantize(places) == want for have in percentages(text))
 
 
 def same_value(expected: str, got: str | None) -> bool:
@@ -257,20 +291,26 @@ def _first_rank(item: GoldItem, citations: Sequence[Citation], section_of: Secti
     return None
 
 
+def _states(item: GoldItem, answer: Answer) -> bool:
+    """Every quantity of `values` is said: in the answer's text, its value or a cited cell."""
+    said = numbers(" ".join([answer.answer, answer.value or "", *(c.cell for c in answer.citations)]))
+    return all(parse_number(v) in said for v in item.values.values())
+
+
 def _answer_ok(item: GoldItem, answer: Answer) -> bool:
     if item.type == "refusal":
         return answer.kind == "refusal"
-    if answer.kind in ("refusal", "clarify"):
+    if answer.kind in ("refusal", "clarify") or not _states(item, answer):
         return False
-    if item.type == "fact":
-        return same_value(item.expected, answer.value)
-    if item.type == "compare":
-        said = numbers(" ".join([answer.answer, answer.value or "", *(c.cell for c in answer.citations)]))
-        said_abs = {abs(n) for n in said}
-        values_ok = all(parse_number(v) in said for v in item.values.values())
-        want = parse_number(item.expected)
-        return values_ok and (want is None or abs(want) in said_abs)
-    return contains_phrase(answer.answer, item.expected)
+    if item.type == "narrative":
+        return contains_phrase(answer.answer, item.expected)
+    if answer.kind != item.type:
+        return False
+    if not item.expected:
+        return True
+    if item.type == "compare" and item.expected.rstrip().endswith("%"):
+        return same_percent(item.expected, " ".join([answer.answer, answer.value or ""]))
+    return same_value(item.expected, answer.value)
 
 
 @dataclass(frozen=True)
@@ -482,6 +522,8 @@ def _expected_text(item: GoldItem) -> str:
         f"{t.table}/{t.row}/{t.column}" if t.table else "section " + "|".join(t.section) for t in item.cite
     )
     want = "refusal" if item.type == "refusal" else repr(item.expected)
+    if item.values:
+        want += " stating " + ", ".join(f"{k}={v}" for k, v in item.values.items())
     return f"{want}{' citing ' + cites if cites else ''}"
 
 
@@ -550,5 +592,6 @@ def run_eval(path: Path, store, engine: Answerer, *, baseline: bool = False, out
 
 __all__ = [
     "CiteTarget", "EvalError", "EvalReport", "GoldItem", "Outcome", "Scores", "contains_phrase", "evaluate",
-    "load_items", "numbers", "parse_number", "percentile", "run_eval", "same_value", "score_answer",
+    "load_items", "numbers", "parse_number", "percentages", "percentile", "run_eval", "same_percent", "same_value",
+    "score_answer",
 ]

@@ -11,6 +11,8 @@ BENCHMARKS.md in the repository root, with the machine, the model and the packag
   not fit in the time is extrapolated in the file, and says so.
 - Cell accuracy: every gold cell of the shared corpus and of generated layouts scored against the extracted
   facts (tests/cellbench.py, also runnable alone).
+- Accuracy: the departments set (tests/departments.py) on its store, per question type × language.
+  `--accuracy-only` reruns just this section and splices it into the existing BENCHMARKS.md.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ from tests.golden import en_metric, zh_metric  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_REPORTS = ROOT.parent / "shared" / "corpus" / "reports"
+DEPARTMENTS = ROOT.parent / "shared" / "corpus" / "departments"
 OUT = ROOT / "BENCHMARKS.md"
 PACKAGES = ("torch", "sentence-transformers", "transformers", "chromadb", "langchain-core", "langchain-chroma",
             "langchain-huggingface", "rank-bm25", "pdfplumber")
@@ -210,6 +213,55 @@ def bench_queries(store: Store, with_baseline: bool = True) -> list[str]:
     return lines
 
 
+# -- accuracy -----------------------------------------------------------------------------------------
+
+ACCURACY_HEADING = "## Accuracy: departments set"
+
+
+def bench_departments(home: Path) -> list[str]:
+    """The departments set on its store: accuracy (value and cell) per type × language, against issue #11's bar."""
+    from qa import Engine
+    from qa.evaluate import evaluate, load_items
+    from tests import departments
+
+    store = Store(Settings(home=home))
+    files = departments.store_files()
+    ingest(files, store)
+    report = evaluate(Engine(store), load_items(departments.SET), name="golden_departments")
+    _log(f"departments set: {len(report.outcomes)} questions")
+
+    def cell(scores, kind: str, attr: str = "accuracy") -> str:
+        s = scores.get(kind)
+        value = getattr(s, attr) if s else None
+        return "–" if value is None else f"{100 * value:.1f}% (n={s.n})"
+
+    lines = [ACCURACY_HEADING, "",
+             f"`reportqa eval {departments.SET.relative_to(ROOT)}` over {len(files)} real department reports "
+             "(departments/*.html + txt-only/*.txt); questions written by hand from them. Accuracy = right value and "
+             "right cell or section. Bar (issue #11): fact ≥ 95%, compare ≥ 95%, refusal recall 100%, per language.",
+             "", "| language | fact | compare | narrative | refusal recall | overall |",
+             "|---|---:|---:|---:|---:|---:|"]
+    for lang, scores in report.scores_by_language().items():
+        lines.append(f"| {lang} | {cell(scores, 'fact')} | {cell(scores, 'compare')} | {cell(scores, 'narrative')} "
+                     f"| {cell(scores, 'refusal', 'refusal_recall')} | {cell(scores, 'overall')} |")
+    failed = report.failures()
+    lines += ["", f"Failing: {', '.join(o.item.id for o in failed) or 'none'}."]
+    return lines
+
+
+def splice(text: str, section: list[str]) -> str:
+    """`text` with its accuracy section replaced by `section` (put before the closing line if it has none)."""
+    lines = text.rstrip("\n").split("\n")
+    closing = next((i for i, line in enumerate(lines) if line.startswith("Total benchmark")), len(lines))
+    start = next((i for i, line in enumerate(lines) if line.startswith(ACCURACY_HEADING)), None)
+    if start is None:
+        start = end = closing
+    else:
+        end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith(("## ", "Total benchmark"))),
+                   len(lines))
+    return "\n".join([*lines[:start], *section, "", *lines[end:]]) + "\n"
+
+
 # -- scale --------------------------------------------------------------------------------------------
 
 
@@ -301,7 +353,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--corpus", type=Path, default=SHARED_REPORTS, help="reports for the ingest and query "
                         "benchmarks (default: the shared corpus)")
     parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--accuracy-only", action="store_true", help="rerun only the accuracy section and splice "
+                        "it into --out")
     args = parser.parse_args(argv)
+    if args.accuracy_only:
+        with tempfile.TemporaryDirectory(prefix="reportqa-bench-") as tmp:
+            section = bench_departments(Path(tmp) / "departments")
+        args.out.write_text(splice(args.out.read_text(encoding="utf-8"), section), encoding="utf-8")
+        _log(f"wrote the accuracy section of {args.out}")
+        return
     server_n = args.scale // 2 if args.server_scale is None else args.server_scale
     started = time.perf_counter()
     sections = ["# Benchmarks", "", f"Written by `python -m tests.bench --scale {args.scale} --server-scale "
@@ -314,6 +374,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             sections += [*lines, "", *bench_queries(store), ""]
         else:
             sections += [f"(No corpus at {args.corpus}: ingest and query sections skipped.)", ""]
+        if DEPARTMENTS.is_dir():
+            sections += [*bench_departments(work / "departments"), ""]
         if args.scale:
             from tests.reportgen import write_corpus
 

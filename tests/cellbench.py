@@ -50,7 +50,7 @@ Key = tuple[str, str, str]
 def extract(path: Path) -> list[Fact]:
     """The facts of one file: the project's readers and table extraction, no embedding, no store."""
     from ingest.readers import read
-    from ingest.tables import extract_facts
+    from ingest.tables.extract import extract_facts
 
     return extract_facts(read(path))
 

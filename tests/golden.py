@@ -177,15 +177,15 @@ _SALIENT: tuple[tuple[str, str, str], ...] = (
 )
 
 
-def _value(spec: Spec, key: tuple[str, str, str]) -> str | None:
+def gold_value(spec: Spec, key: tuple[str, str, str]) -> str | None:
     """The gold value of a cell as a plain number string, or None when the cell has none."""
     number = parse_number(spec.values[key])
     if number is None or spec.numbers.get(key) is None:
         return None
-    return _plain(Decimal(str(spec.numbers[key])))
+    return plain(Decimal(str(spec.numbers[key])))
 
 
-def _plain(number: Decimal) -> str:
+def plain(number: Decimal) -> str:
     return format(number.normalize(), "f") if number != number.to_integral() else str(int(number))
 
 
@@ -224,11 +224,11 @@ class _Builder:
                                    type=kind, **attrs))  # type: ignore[arg-type]
 
     def cells(self, spec: Spec) -> list[tuple[str, str, str]]:
-        return [k for k in spec.values if _value(spec, k) is not None]
+        return [k for k in spec.values if gold_value(spec, k) is not None]
 
     def fact_questions(self) -> None:
         for (agency, year), spec in self.specs.items():
-            values = {k: _value(spec, k) for k in self.cells(spec)}
+            values = {k: gold_value(spec, k) for k in self.cells(spec)}
             for i, key in enumerate(pick(values, self.rng)):
                 english = i % 3 == 2
                 if english:
@@ -239,7 +239,7 @@ class _Builder:
                     template = self.rng.choice(_ZH_FACT)
                     question = template.format(metric=zh_metric(*key), agency=agency, year=year,
                                                alias=self.rng.choice(ALIASES[agency]))
-                self.add("fact", question, agency=agency, year=year, expected=_value(spec, key), cite=(_cite(key),))
+                self.add("fact", question, agency=agency, year=year, expected=gold_value(spec, key), cite=(_cite(key),))
 
     def compare_questions(self) -> None:
         pairs = [((MAIN, 2021), (MAIN, 2022)), ((MAIN, 2022), (MAIN, 2023)), ((MAIN, 2023), (MAIN, 2024)),
@@ -247,12 +247,13 @@ class _Builder:
                  ((COUNTY, 2023), ("洛阳市交通运输局", 2023)), ((MAIN, 2023), (COUNTY, 2023))]
         for i, (first, second) in enumerate(pairs * 2):
             a, b = self.specs[first], self.specs[second]
-            common = [k for k in _SALIENT if _value(a, k) is not None and _value(b, k) is not None]
-            common.sort(key=lambda k: _value(a, k) == _value(b, k))
+            common = [k for k in _SALIENT if gold_value(a, k) is not None and gold_value(b, k) is not None]
+            common.sort(key=lambda k: gold_value(a, k) == gold_value(b, k))
             key = self.rng.choice(common[:3])
-            va, vb = _value(a, key), _value(b, key)
-            diff = _plain(Decimal(vb) - Decimal(va))
+            va, vb = gold_value(a, key), gold_value(b, key)
             same_agency = first[0] == second[0]
+            # Signed (qa/evaluate.py): later − earlier for one agency's years, first named − second across agencies.
+            diff = plain(Decimal(vb) - Decimal(va) if same_agency else Decimal(va) - Decimal(vb))
             if i % 2:
                 metric = en_metric(*key)
                 question = (f"Compare the {metric} of {self.rng.choice(ENGLISH[first[0]])} in {first[1]} and "
@@ -284,7 +285,7 @@ class _Builder:
              2023, ("requests", "granted", "total")),
         ]
         for question, agency, year, key in asks:
-            value = _value(self.specs[agency, year], key)
+            value = gold_value(self.specs[agency, year], key)
             if value is not None:
                 self.add("fact", question, agency=agency, year=year, expected=value, cite=(_cite(key),))
 
@@ -310,7 +311,7 @@ class _Builder:
         ]
         for history, question, (agency, year), key in turns:
             spec = self.specs[agency, year]
-            value = _value(spec, key)
+            value = gold_value(spec, key)
             if value is None:
                 continue
             self.add("fact", question, agency=agency, year=year, expected=value, cite=(_cite(key),),
@@ -389,7 +390,7 @@ def build_shared(cells: list[dict], agencies: dict[str, str]) -> list[GoldItem]:
     for cell in cells:
         name = cell["file"].removeprefix("reports/")
         if cell.get("value") is not None and name in agencies:
-            by_file.setdefault(name, {})[cell["table"], cell["row"], cell["column"]] = _plain(
+            by_file.setdefault(name, {})[cell["table"], cell["row"], cell["column"]] = plain(
                 Decimal(str(cell["value"])))
     items: list[GoldItem] = []
 

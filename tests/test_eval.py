@@ -97,25 +97,85 @@ def test_right_value_from_the_wrong_cell_or_year_fails_citation():
     assert not score_answer(_fact(), _answer("3")).cite_ok
 
 
-def test_a_refusal_or_clarification_is_never_a_right_fact_answer():
+def test_a_refusal_clarification_or_compare_is_never_a_right_fact_answer():
     assert not score_answer(_fact(), _answer("3", _cell(), kind="refusal")).answer_ok
     assert not score_answer(_fact(), _answer("3", _cell(), kind="clarify")).answer_ok
+    # A compare of another agency's 0 with this one's 3 prints 3 too.
+    other = _cell(agency="拉萨市住房和城乡建设局", cell="0")
+    assert not score_answer(_fact(), _answer("3", other, _cell(), kind="compare")).answer_ok
 
 
-def test_compare_needs_both_values_and_the_difference():
-    item = GoldItem.from_json({
-        "id": "c", "question": "q", "type": "compare", "agency": AGENCY, "expected": "5",
-        "values": {"2021": "3", "2022": "8"},
-        "cite": [{"table": "enforcement", "row": "penalty", "column": "decisions", "year": 2021},
-                 {"table": "enforcement", "row": "penalty", "column": "decisions", "year": 2022}],
-    })
+def _compare(expected: str, values: dict[str, str], *targets: dict, agency: str | None = AGENCY) -> GoldItem:
+    return GoldItem.from_json({"id": "c", "question": "q", "type": "compare", "agency": agency,
+                               "expected": expected, "values": values, "cite": list(targets)})
+
+
+_PENALTY = {"table": "enforcement", "row": "penalty", "column": "decisions"}
+
+
+def test_compare_needs_both_values_and_the_signed_difference():
+    item = _compare("5", {"2021": "3", "2022": "8"}, {**_PENALTY, "year": 2021}, {**_PENALTY, "year": 2022})
     both = [_cell(cell="3"), _cell(year=2022, cell="8")]
     good = Answer("q", "2021年3件，2022年8件，增加5件。", "compare", "5", both)
     assert score_answer(item, good).ok
-    decrease_said_positively = Answer("q", "2022年8件，比2021年的3件多5件", "compare", None, both)
-    assert score_answer(item, decrease_said_positively).answer_ok
+    wrong_sign = Answer("q", "2022年8件，2021年3件，减少5件", "compare", "-5", both)
+    assert not score_answer(item, wrong_sign).answer_ok
+    unsigned_text_only = Answer("q", "2022年8件，比2021年的3件多5件", "compare", None, both)
+    assert not score_answer(item, unsigned_text_only).answer_ok
     one_year_only = Answer("q", "2022年8件，增加5件", "compare", "5", both[1:])
     assert not score_answer(item, one_year_only).cite_ok
+    a_value_unsaid = Answer("q", "增加5件", "compare", "5", [])
+    assert not score_answer(item, a_value_unsaid).answer_ok
+
+
+def test_a_decrease_is_negative():
+    item = _compare("-5", {"2021": "8", "2022": "3"}, {**_PENALTY, "year": 2021}, {**_PENALTY, "year": 2022})
+    both = [_cell(cell="8"), _cell(year=2022, cell="3")]
+    assert score_answer(item, Answer("q", "2022年3件，比2021年8件减少5件", "compare", "-5", both)).ok
+    assert not score_answer(item, Answer("q", "2022年3件，2021年8件，相差5件", "compare", "5", both)).answer_ok
+
+
+def test_compare_across_agencies_is_the_first_named_minus_the_second():
+    other = "拉萨市住房和城乡建设局"
+    item = _compare("-4", {AGENCY: "3", other: "7"}, {**_PENALTY, "year": 2021, "agency": AGENCY},
+                    {**_PENALTY, "year": 2021, "agency": other}, agency=None)
+    cells = [_cell(cell="3"), _cell(agency=other, cell="7")]
+    assert score_answer(item, Answer("q", f"{AGENCY} 3件，{other} 7件，少4件", "compare", "-4", cells)).ok
+    assert not score_answer(item, Answer("q", "多4件", "compare", "4", cells)).answer_ok
+    assert not score_answer(item, Answer("q", "3件，7件", "compare", "-4", cells[:1])).cite_ok
+
+
+def test_a_percentage_change_is_matched_with_its_sign_and_printed_decimals():
+    item = _compare("-62.5%", {"2021": "8", "2022": "3"}, {**_PENALTY, "year": 2021}, {**_PENALTY, "year": 2022})
+    both = [_cell(cell="8"), _cell(year=2022, cell="3")]
+    assert score_answer(item, Answer("q", "2022年3件，2021年8件，减少5件（-62.5%）。", "compare", "-5", both)).ok
+    assert score_answer(item, Answer("q", "3 vs 8: -5 (−62.50%).", "compare", "-5", both)).answer_ok
+    assert not score_answer(item, Answer("q", "3 vs 8: down 62.5%.", "compare", "-5", both)).answer_ok
+    assert not score_answer(item, Answer("q", "3 vs 8: -5 (-60%).", "compare", "-5", both)).answer_ok
+
+
+def test_an_item_asking_several_quantities_needs_each_stated_and_cited():
+    item = GoldItem.from_json({
+        "id": "m", "question": "西藏住建厅2021年行政处罚和行政强制分别多少件？", "type": "fact", "agency": AGENCY,
+        "year": 2021, "values": {"行政处罚": "3", "行政强制": "2"},
+        "cite": [_PENALTY, {"table": "enforcement", "row": "coercion", "column": "decisions"}],
+    })
+    cells = [_cell(cell="3"), _cell(row="coercion", cell="2")]
+    assert score_answer(item, Answer("q", "行政处罚3件，行政强制2件。", "fact", None, cells)).ok
+    assert not score_answer(item, Answer("q", "行政处罚3件。", "fact", "3", cells[:1])).ok
+    narrative = GoldItem.from_json({"id": "n", "question": "q", "type": "narrative", "expected": "",
+                                    "values": {"发布": "1169", "原创": "159"}, "cite": {"section": "overview"}})
+    said = Answer("q", "共发布1169篇公众号信息，其中原创类信息159篇。", "narrative", None, [_passage("一、总体情况")])
+    assert score_answer(narrative, said).ok
+    assert not score_answer(narrative, Answer("q", "共发布1169篇。", "narrative", None, said.citations)).answer_ok
+
+
+def test_tags_round_trip_and_an_item_without_an_answer_is_rejected():
+    item = _fact(tags={"form": "abbr", "half": "dev"})
+    assert item.tags == {"form": "abbr", "half": "dev"}
+    assert GoldItem.from_json(item.to_json()) == item
+    with pytest.raises(ValueError, match="needs `expected` or `values`"):
+        GoldItem.from_json({"id": "x", "question": "q", "type": "compare"})
 
 
 def test_narrative_rank_is_the_first_citation_from_the_right_section():
@@ -248,11 +308,13 @@ def test_naive_baseline_answers_with_the_first_number_of_the_best_window(tmp_pat
 
 def test_bad_labelled_lines_name_the_file_and_line(tmp_path):
     bad = tmp_path / "bad.jsonl"
-    bad.write_text('{"id": "a", "question": "q", "type": "fact"}\n{"id": "b", "question": "q", "type": "guess"}\n',
+    bad.write_text('{"id": "a", "question": "q", "type": "fact", "expected": "3"}\n'
+                   '{"id": "b", "question": "q", "type": "guess"}\n',
                    encoding="utf-8")
     with pytest.raises(EvalError, match=r"bad.jsonl:2: type must be one of"):
         load_items(bad)
-    bad.write_text('{"id": "a", "question": "q", "type": "fact", "cite": {"table": "nope"}}\n', encoding="utf-8")
+    bad.write_text('{"id": "a", "question": "q", "type": "fact", "expected": "3", "cite": {"table": "nope"}}\n',
+                   encoding="utf-8")
     with pytest.raises(EvalError, match="unknown table key 'nope'"):
         load_items(bad)
 
