@@ -33,7 +33,9 @@ def chunk(report: Report, facts: Iterable[Fact], max_chars: int) -> list[Chunk]:
         separators=["\n", "。", "；", "，", ""],
         keep_separator="end",
     )
-    pieces = [*_section_chunks(report, splitter), *_table_chunks(report, facts, max_chars)]
+    facts = list(facts)
+    pieces = [*_section_chunks(report, splitter), *_table_chunks(report, facts, max_chars),
+              *_other_table_chunks(report, facts, max_chars)]
     return [
         Chunk(
             id=f"{report.id}:{i}",
@@ -82,6 +84,44 @@ def _heading(report: Report, section: Section) -> str:
     return f"{report.agency}{report.year}年{SEP}{section.title}"
 
 
+def _other_table_chunks(report: Report, facts: list[Fact], max_chars: int) -> Iterator[tuple]:
+    """Tables that hold no standard cell (a 信息处理费 table under 其他需要报告的事项, a statistics table in the
+    overview) as `row｜column：cell` lines, headers aligned from the right: their numbers are only in them, and
+    prose chunks leave number-only lines out."""
+    standard = {f.ref.table_index for f in facts if f.ref.table_index is not None}
+    for table in report.tables:
+        if table.index in standard or len(table.rows) < 2:
+            continue
+        header = [c.text.strip() for c in table.rows[0]]
+        lines = []
+        for row in table.rows[1:]:
+            cells = [c.text.strip() for c in row]
+            values = [(i, v) for i, v in enumerate(cells) if v and _CELL_ONLY.match(v)]
+            label = "".join(v for v in cells if v and not _CELL_ONLY.match(v))
+            for i, value in values:
+                column = header[i - len(cells)] if len(header) >= len(cells) - i else ""
+                lines.append(f"{label}｜{column}：{value}" if column else f"{label}：{value}")
+        if not lines:
+            continue
+        section = SEP.join(table.section_path)
+        key = next((s.key for s in report.sections if s.path == table.section_path), None) or ""
+        heading = f"{report.agency}{report.year}年{SEP}{section}"
+        for piece in _pieces(heading, lines, max_chars):
+            yield piece, section, key, "table", table.page
+
+
+def _pieces(heading: str, lines: list[str], max_chars: int) -> Iterator[str]:
+    """`lines` under `heading`, as few chunks as `max_chars` allows."""
+    piece: list[str] = []
+    for line in lines:
+        if piece and len(heading) + sum(len(x) + 1 for x in piece) + len(line) > max_chars:
+            yield "\n".join([heading, *piece])
+            piece = []
+        piece.append(line)
+    if piece:
+        yield "\n".join([heading, *piece])
+
+
 def _table_chunks(report: Report, facts: Iterable[Fact], max_chars: int) -> Iterator[tuple]:
     """Readable `row｜column：cell` lines per standard table, blank cells left out."""
     ordered = sorted(facts, key=lambda f: list(BY_KEY).index(f.table))
@@ -96,11 +136,5 @@ def _table_chunks(report: Report, facts: Iterable[Fact], max_chars: int) -> Iter
             if f.kind != "blank"
         ]
         page = next((f.ref.page for f in group if f.ref.page), None)
-        piece: list[str] = []
-        for line in lines:
-            if piece and len(heading) + sum(len(x) + 1 for x in piece) + len(line) > max_chars:
-                yield "\n".join([heading, *piece]), section, spec.section, "table", page
-                piece = []
-            piece.append(line)
-        if piece:
-            yield "\n".join([heading, *piece]), section, spec.section, "table", page
+        for piece in _pieces(heading, lines, max_chars):
+            yield piece, section, spec.section, "table", page

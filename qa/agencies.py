@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
-from itertools import product
+from itertools import accumulate, product
 
 from pypinyin import lazy_pinyin
 
@@ -26,6 +26,7 @@ from ingest.names import (
     ORGAN_WORDS,
     AgencyName,
     expand_organ,
+    head_forms,
     level,
     organ_forms,
     parse_name,
@@ -41,10 +42,8 @@ from qa.text import en_tokens
 # Places whose usual English name is not their pinyin.
 _EXONYMS = {"西藏": ("tibet",), "内蒙古": ("inner mongolia",), "香港": ("hong kong",), "澳门": ("macau", "macao")}
 _PLACE_LIKE = re.compile(r"[\u4e00-\u9fff]{2,6}?(?:省|自治区|市|自治州|州|区|县|旗)")
-_ORGAN_LIKE = re.compile("^的?[\u4e00-\u9fff]{0,10}?(?:" + "|".join(sorted(
+_ORGAN_LIKE = re.compile("的?[\u4e00-\u9fff]{0,10}?(?:" + "|".join(sorted(
     {h for h, shorts in ORGAN_HEADS for h in (h, *shorts)}, key=len, reverse=True)) + ")")
-# Words that join the parts of an English agency name ("Department of Education of Hebei Province").
-_EN_JOINERS = frozenset({"of", "and", "the", "for", "s", "&"})
 # English head words beyond the vocabulary's: what people call an organ without naming its kind.
 _EN_HEADS = frozenset(en_tokens("bureau department commission committee office administration government authority "
                                 "center centre regulator agency"))
@@ -55,6 +54,7 @@ _EN_WEAK = frozenset(en_tokens("affairs management administration administrative
 # The subject of every question, not a name: "government information", "information-disclosure requests".
 _EN_SUBJECT = re.compile(r"\bgovernment[- ]information\b|\binformation[- ]disclosure\b|\bopen government\b")
 _PLACE_BEFORE = re.compile(r"[\u4e00-\u9fff]{2,6}?(?:省|自治区|市|自治州|州|区|县|旗)的?$")
+_SPECIFIC_HEAD = 4  # a head of this many characters names an organ without a place (管委会办公室, not 政府)
 _MIN_FUZZY = 3
 # A misprint is rare in jieba's dictionary, which holds the real place names: two names that are both common
 # words there (北京/南京, 泰州/台州) are two places, not one misprinted.
@@ -134,9 +134,12 @@ class AgencyIndex:
                 for form in place_forms(parent):
                     self._parents.setdefault(form, set()).add(agency)
         self._fuzzy_add(name.name, agency, stem_only=0)
-        for form, quality in _organ_qualities(organ).items():
-            self._organs.setdefault(form, {})[agency] = max(quality, self._organs.get(form, {}).get(agency, 0))
         body, head = split_organ(organ)
+        heads = set(head_forms(head)) if not body else set()
+        for form, quality in _organ_qualities(organ).items():
+            # A head alone (政府, 办, 局) names an organ only after a place: 政府 in 政府信息 is none.
+            where = self._bodies if form in heads and len(form) < _SPECIFIC_HEAD else self._organs
+            where.setdefault(form, {})[agency] = max(quality, where.get(form, {}).get(agency, 0))
         if len(body) >= 2:
             for form, quality in _organ_qualities(body).items():
                 if len(form) >= 2:
@@ -236,9 +239,9 @@ class AgencyIndex:
             pool &= set(hit.owners)
         last_place = {a for a in pool if places and places[-1].owners.get(a) == 3}
         if organ is None:
-            after = _ORGAN_LIKE.match(text[mention[-1].end:])
-            if after and len(after.group().removeprefix("的")) >= 2:
-                return (), said + after.group()  # 平潭卫健委: a place the store knows, an organ it does not
+            after = _organ_after(text, mention[-1].end)
+            if after and len(after.removeprefix("的")) >= 2:
+                return (), said + after  # 平潭卫健委: a place the store knows, an organ it does not
             governments = {a for a in last_place if self.entries[a].government}
             if not governments and len(last_place) < 2:
                 return (), said  # one department of the place: its own government is not in the store
@@ -281,11 +284,10 @@ class AgencyIndex:
         stems = [(en_tokens(w) or [w])[0] for w in words]
         places, misprints = self._english_places(words)
         heads = [j for j, s in enumerate(stems) if s in _EN_HEADS]
-        anchors = [(a, b) for a, b, _ in places] + [(j, j + 1) for j in heads]
         found: list[_Found] = []
         spans: list[tuple[int, int]] = []
         unknown = ""
-        for a, b in _phrases(anchors, stems, {i for p in places for i in range(p[0], p[1])}):
+        for a, b in _phrases(stems, heads, {i for p in places for i in range(p[0], p[1])}):
             where = (located[a].start(), located[b - 1].end())
             named = [p for p in places if a <= p[0] and p[1] <= b]
             place_words = {k for p in named for k in range(p[0], p[1])}
@@ -296,7 +298,8 @@ class AgencyIndex:
             pool = set(self.entries)
             for _, _, owners in named:
                 pool &= set(owners)
-            if not asked:  # a place alone: its own government
+            said = {stems[k] for k in range(a, b)}
+            if not asked and not said & _EN_ORGAN_HEADS:  # a place alone: its own government
                 own = {x for x in pool if named[-1][2][x] and self.entries[x].government}
                 if own:
                     found.append((where[0], _best(dict.fromkeys(own, 1)), True))
@@ -304,7 +307,6 @@ class AgencyIndex:
                 else:
                     unknown = unknown or " ".join(words[a:b])
                 continue
-            said = {stems[k] for k in range(a, b)}
             scores = {x: 10 * len(asked & e.en_words) + len(said & (e.en_heads | e.en_words))
                       for x in pool if not asked - (e := self.entries[x]).en_words - e.en_heads}
             if scores:
@@ -387,26 +389,50 @@ def _mentions(hits: list[_Hit], text: str) -> list[list[_Hit]]:
     return mentions
 
 
-def _phrases(anchors: list[tuple[int, int]], stems: list[str], place_words: set[int]) -> list[tuple[int, int]]:
-    """Word ranges of English agency phrases: each anchor widened over organ words, places and joiners."""
-    allowed = _ENGLISH_VOCABULARY | _EN_JOINERS
-    out: list[tuple[int, int]] = []
-    for a, b in sorted(anchors):
-        while a > 0 and (stems[a - 1] in allowed or a - 1 in place_words):
+def _phrases(stems: list[str], heads: list[int], place_words: set[int]) -> list[tuple[int, int]]:
+    """Word ranges of English agency names, read by how they are built: [place] [organ words] HEAD
+    ("the Pingtan Public Security Bureau", "Pingtan's market regulator") or HEAD of [organ words] [of place]
+    ("Department of Industry and Information Technology"); a place alone with its level words ("Jinjing Area").
+    Words before the place belong to the question, not the name ("requests withheld … for the Changzhou …")."""
+    n = len(stems)
+    spans: list[tuple[int, int]] = []
+    for h in heads:
+        a = h
+        while a > 0 and a - 1 not in place_words and (stems[a - 1] in _ENGLISH_VOCABULARY or stems[a - 1] in
+                                                      ("and", "&", "s")):
             a -= 1
-        while b < len(stems) and (stems[b] in allowed or b in place_words):
-            b += 1
-        while a < b and stems[a] in _EN_JOINERS:
+        while a > 0 and (a - 1 in place_words or (stems[a - 1] == "s" and a - 2 in place_words)):
+            a -= 1
+        b = h + 1
+        while b < n and stems[b] == "of":
+            c = b + 1
+            while c < n and (stems[c] in _ENGLISH_VOCABULARY or stems[c] in ("and", "&", "the") or c in place_words):
+                c += 1
+            if c == b + 1:
+                break
+            b = c
+        spans.append((a, b))
+    for k in sorted(place_words):
+        if not any(a <= k < b for a, b in spans):
+            b = k + 1
+            while b < n and (b in place_words or stems[b] in _ENGLISH_VOCABULARY):
+                b += 1
+            spans.append((k, b))
+    merged: list[tuple[int, int]] = []
+    for a, b in sorted(spans):
+        while a < b and stems[a] in ("the", "and", "s", "of"):
             a += 1
-        while b > a and stems[b - 1] in _EN_JOINERS:
+        while b > a and stems[b - 1] in ("the", "and", "s", "of"):
             b -= 1
-        if out and a <= out[-1][1]:
-            out[-1] = (out[-1][0], max(b, out[-1][1]))
+        if merged and a < merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(b, merged[-1][1]))
         elif a < b:
-            out.append((a, b))
-    return out
+            merged.append((a, b))
+    return merged
 
 
+_EN_ORGAN_HEADS = frozenset(w for words in HEAD_WORDS.values() for w in en_tokens(words)) - frozenset(
+    en_tokens("government people's"))
 _ENGLISH_VOCABULARY = frozenset(
     w for table in (ORGAN_WORDS, HEAD_WORDS, LEVEL_WORDS) for words in table.values() for w in en_tokens(words)
 ) | _EN_HEADS
@@ -416,14 +442,34 @@ def _pinyin(text: str) -> str:
     return "".join(lazy_pinyin(text)).lower()
 
 
+def _organ_after(text: str, at: int) -> str:
+    """An organ-like word right after position `at` (卫健委 in 平潭卫健委2023年), "" when none: its head must end a
+    word (处 in 行政处罚 is no 处), as jieba segments the text."""
+    m = _ORGAN_LIKE.match(text, at)
+    if not m:
+        return ""
+    ends = set(accumulate(len(w) for w in _jieba_cut(text[at:])))
+    organ = m.group().removeprefix("的")
+    body = split_organ(organ)[0]
+    # The body must be an organ's (its vocabulary words, or a short form of one): 本年新收政府 is none.
+    known = not body or vocabulary_in(body) or expand_organ(organ) != organ
+    return m.group() if m.end() - at in ends and known else ""
+
+
+@cache
+def _jieba_cut(text: str) -> tuple[str, ...]:
+    import jieba
+
+    return tuple(jieba.cut(text))
+
+
 def _unknown_name(text: str) -> str:
     """A place-like word (北京市, 朝阳区) or an organ of the vocabulary (公安局) that matched no agency: the question
     names one the store lacks."""
     for m in _PLACE_LIKE.finditer(text):
         place = m.group()
         if len(stem(place)) >= 2 and parse_name(place).places:
-            organ = _ORGAN_LIKE.match(text[m.end():])
-            return place + (organ.group().removeprefix("的") if organ else "")
+            return place + _organ_after(text, m.end()).removeprefix("的")
     for body, head in product(ORGAN_WORDS, ("局", "厅", "委员会", "委", "办公室", "办")):
         if (name := body + head) in text:
             return name

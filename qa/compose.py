@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
@@ -16,7 +15,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from ingest.model import Chunk
 from ingest.normalize import fold
 from qa import glossary
-from qa.model import Citation
+from qa.model import NarrativeResult, Passage, Query
 from qa.text import en_tokens, zh_tokens
 
 _SENTENCE = re.compile(r"[^。；！？!?\n]+[。；！？!?]?")
@@ -38,15 +37,10 @@ MAX_SENTENCES = 3
 _DIGIT = re.compile(r"\d")
 # A sub-heading alone on its line ("（一）存在的主要问题") is a label, not an answer.
 _SUBHEAD = re.compile(r"^[（(][一二三四五六七八九十]+[)）][^。；，,]{0,12}$")
-
-
-@dataclass(frozen=True)
-class Passage:
-    """One extracted sentence and the chunk it came from."""
-
-    text: str
-    chunk: Chunk
-    score: float
+# A number a sentence states, with its unit: 1312篇, 139.7万, 99.21%, 800元.
+_STATED = re.compile(r"(?<![\d.])\d+(?:,\d{3})*(?:\.\d+)?(?:万|亿)?"
+                     r"(?:%|元|条|篇|件|个|次|人次|批次|项|期|场|家|份|人)?")
+_DATE_AFTER = re.compile(r"\s*(?:年|月|日|号)")
 
 
 def content_words(text: str) -> set[str]:
@@ -60,24 +54,19 @@ def topic_section(question: str) -> str:
     return next((key for pattern, key in _TOPIC_SECTIONS if pattern.search(fold(question))), "")
 
 
-@dataclass(frozen=True)
-class Extraction:
-    """What the passages give for a question, and the words of it they never mention."""
+def extract(query: Query, chunks: Sequence[tuple[Chunk, float]], required: Sequence[str] = ()) -> NarrativeResult:
+    """Best sentences of `chunks` for the question: those sharing a content word with it (an English word by
+    its glossary renderings), or any sentence of the section its topic names. `required` words (what no table
+    cell explains): a sentence must print one of them to count, and the more it prints the better it ranks.
 
-    passages: list[Passage]
-    unmentioned: tuple[str, ...] = ()  # "visits (访问/浏览/点击)": English question words no sentence renders
-
-
-def extract(question: str, chunks: Sequence[tuple[Chunk, float]], exclude: set[str], quantity: bool) -> Extraction:
-    """Best sentences of `chunks` for `question`: those sharing a content word with it (an English word by
-    its glossary renderings), or any sentence of the section its topic names.
-
-    No passages when nothing relates, or when a word the glossary knows is printed in no candidate
-    sentence while the question asks for a number or mentions nothing else the glossary knows: the
-    reports do not hold that ("number of website visits" and sentences about the website)."""
-    words = content_words(question) - exclude
+    No passages when nothing relates, or when a word the glossary knows is printed in no candidate sentence
+    while the question asks for a number or mentions nothing else the glossary knows: the reports do not hold
+    that ("number of website visits" and sentences about the website). When the question asks for a number,
+    the number the best sentence states is the answer's value."""
+    words = set(query.content)
     rendered = {w: glossary.chinese_for(w) for w in words if glossary.chinese_for(w)}
-    topic = topic_section(question)
+    needed = [tuple(fold(f) for f in (glossary.chinese_for(w) or (w,))) for w in required]
+    topic = query.topic
     passages: list[Passage] = []
     said: set[str] = set()
     for rank, (chunk, _) in enumerate(chunks):
@@ -92,19 +81,22 @@ def extract(question: str, chunks: Sequence[tuple[Chunk, float]], exclude: set[s
             if len(sentence) < 6 or _SUBHEAD.match(sentence):
                 continue
             norm = fold(sentence)
+            printed = sum(any(f in norm for f in forms) for forms in needed)
+            if needed and not printed:
+                continue
             own = (words & content_words(sentence)) | {
                 w for w, forms in rendered.items() if any(f in norm for f in forms)}
             said |= own
-            if not own and not in_topic:
+            if not own and not in_topic and not needed:
                 continue
-            hits = len(own) + 0.5 * len(words & heading_words)
-            if quantity and _DIGIT.search(norm):
+            hits = len(own) + 0.5 * len(words & heading_words) + 2.0 * printed
+            if query.quantity and _DIGIT.search(norm):
                 hits += 1.0
             score = hits + (1.5 if in_topic else 0.0) + 1.0 / (rank + 1)
             passages.append(Passage(sentence, chunk, score))
     unmentioned = tuple(f"{w} ({'/'.join(rendered[w])})" for w in sorted(rendered.keys() - said))
-    if unmentioned and (quantity or not rendered.keys() & said):
-        return Extraction([], unmentioned)
+    if unmentioned and (query.quantity or not rendered.keys() & said) and not needed:
+        return NarrativeResult((), unmentioned=unmentioned)
     passages.sort(key=lambda p: -p.score)
     seen: set[str] = set()
     best = []
@@ -113,23 +105,24 @@ def extract(question: str, chunks: Sequence[tuple[Chunk, float]], exclude: set[s
         if p.text not in seen and p.score >= passages[0].score / 2:
             seen.add(p.text)
             best.append(p)
-    return Extraction(best[:MAX_SENTENCES], unmentioned)
+    best = best[:MAX_SENTENCES]
+    value = _stated_value(best, words | set(required), needed) if query.quantity and best else None
+    return NarrativeResult(tuple(best), value, unmentioned)
 
 
-def citation(passage: Passage) -> Citation:
-    c = passage.chunk
-    return Citation(report_id=c.report_id, agency=c.agency, year=c.year, source=c.source, section=c.section,
-                    page=c.page, snippet=passage.text)
-
-
-def extractive_text(passages: Sequence[Passage], zh: bool) -> str:
-    lines = []
-    for p in passages:
-        where = f"（{p.chunk.agency}{p.chunk.year}年 › {p.chunk.section}）" if zh else (
-            f" ({p.chunk.agency} {p.chunk.year}, {p.chunk.section})")
-        lines.append(f"{p.text}{where}")
-    intro = "报告原文中最相关的内容：" if zh else "The most relevant passages of the reports:"
-    return intro + "\n" + "\n".join(f"- {line}" for line in lines)
+def _stated_value(passages: Sequence[Passage], words: set[str], needed: list[tuple[str, ...]]) -> str | None:
+    """The number a sentence states for the question: the first after the words it shares with the question
+    (a year or a date is no answer), in the best sentence that has one."""
+    for passage in passages:
+        norm = fold(passage.text)
+        anchors = [norm.find(f) for forms in needed for f in forms if f in norm]
+        anchors += [norm.find(w) for w in words if w in norm]
+        start = min(anchors) if anchors else 0
+        numbers = [m for m in _STATED.finditer(norm) if not _DATE_AFTER.match(norm, m.end())]
+        after = [m for m in numbers if m.start() >= start] or numbers
+        if after:
+            return after[0].group()
+    return None
 
 
 def phrase_with_llm(llm: BaseChatModel, question: str, passages: Sequence[Passage], zh: bool) -> Iterator[str]:

@@ -106,5 +106,5 @@ def things_named(text: str) -> set[str]:
     more, each counted once (网站 inside 网站访问量 is one thing, 访问 another)."""
     things = _things()
     english = {w for w in en_tokens(text) if w in things}
-    forms = {f for fs in things.values() for f in fs if len(f) > 1 and f in text}
+    forms = {f for fs in things.values() for f in fs if len(f) > 1 and not f.isascii() and f in text}
     return english | {f for f in forms if not any(f != g and f in g for g in forms)}

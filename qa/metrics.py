@@ -20,10 +20,13 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
+from ingest.format import schema
 from ingest.format.schema import TABLES, Label, TableSpec
 from ingest.normalize import bare_label, fold
 from qa.text import en_tokens, zh_tokens
 
+# Table 3's rows of requests received or carried (a breakdown of them is by applicant, not by outcome).
+_INTAKE_ROWS = ("new", "carried_over", "carried_forward")
 # A table's cell when the question names only its row (or only its column).
 DEFAULT_COLUMN = {"rules": "in_force", "licensing": "decisions", "enforcement": "decisions", "fees": "amount",
                   "procurement": "projects", "requests": "total", "review": "review_total"}
@@ -40,6 +43,8 @@ _GENERIC_WORDS = ("政府 信息 政府信息 公开 情况 处理 行政 第二
 _GENERIC = frozenset(_GENERIC_WORDS.split()) | frozenset(en_tokens(_GENERIC_WORDS))
 # English names of a column group's top label (行政诉讼): the schema's `en` names only its blocks.
 _GROUP_EN = {"行政诉讼": ("lawsuit", "litigation", "sued")}
+# … and of row groups: the verbs users say for an outcome ("how many were refused").
+_ROW_GROUP_EN = {"不予公开": "refused denied rejected withheld", "不予处理": "not processed ignored"}
 # The embedding fallback: multilingual-e5 puts every short question within 0.80-0.90 of every label, so
 # what tells a real match is its lead over the next label. Measured on paraphrases ("how many fines were
 # imposed": 0.862, lead 0.029) against unrelated questions (天气怎么样, 政务新媒体, 无人机: leads <= 0.010).
@@ -51,7 +56,7 @@ _NOISE_ZH = frozenset(_NOISE_WORDS.split())
 _COLLOQUIAL = re.compile(r"(?<!处)罚(?!款)")
 # English words that name the agency ("the Shuyang County government"), the subject ("government
 # information") or the annual report itself ("did X report"), not a metric, as 政府信息 does in Chinese.
-_NOISE_EN = frozenset({"government", "report"})
+_NOISE_EN = frozenset({"government", "report", *en_tokens("information disclosure")})
 # Phrases that name the report's subject, not a metric, in questions.
 _SUBJECT = re.compile(r"政府信息公开|政务公开|信息公开|政府信息")
 
@@ -92,6 +97,8 @@ class Metric:
     rows: tuple[str, ...] = ()  # the cells to sum when the row or column is a group
     columns: tuple[str, ...] = ()
     label: str = ""
+    row_named: bool = True  # the question names the row (not the table's default row)
+    column_named: bool = True
 
 
 @dataclass
@@ -128,8 +135,8 @@ def _qualifiers(text: str) -> list[frozenset[str]]:
 def _group(key: str, label: str, members: Sequence[Option]) -> Option:
     """A group is named by the English words all its members share ("unable to provide"), not by any one
     member's words, so a question that qualifies the group ("(information would need to be created)")
-    names the member."""
-    shared = frozenset.intersection(*(m.en for m in members))
+    names the member; plus the verbs users say for it ("refused" for 不予公开)."""
+    shared = frozenset.intersection(*(m.en for m in members)) | frozenset(en_tokens(_ROW_GROUP_EN.get(label, "")))
     return Option(key, label, frozenset(_zh(label)), shared, (label,), tuple(m.key for m in members))
 
 
@@ -227,7 +234,9 @@ class MetricMatcher:
                 continue
             row_key = row.key if row else DEFAULT_ROW.get(spec.key, spec.rows[0].key)
             column_key = column.key if column else DEFAULT_COLUMN[spec.key]
-            candidate = (score + table_score, self._metric(spec.key, row_key, column_key, score + table_score))
+            metric = replace(self._metric(spec.key, row_key, column_key, score + table_score),
+                             row_named=row is not None, column_named=column is not None)
+            candidate = (score + table_score, metric)
             if best is None or candidate[0] > best[0]:
                 best = candidate
         return best[1] if best else None
@@ -288,6 +297,33 @@ class MetricMatcher:
                    self.option(metric.table, metric.column, column=True))
         own = set(_table_tokens(opts.spec)).union(*(o.zh | o.en for o in options if o))
         return frozenset(_tokens(text) & own) - _GENERIC
+
+    def phrase_words(self, metric: Metric) -> frozenset[str]:
+        """Every word of the metric's table title and row and column labels, said or not."""
+        opts = next(o for o in self.tables if o.spec.key == metric.table)
+        options = (self.option(metric.table, metric.row, column=False),
+                   self.option(metric.table, metric.column, column=True))
+        return frozenset(_table_tokens(opts.spec).union(*(o.zh | o.en for o in options if o)))
+
+    def breakdown(self, metric: Metric) -> tuple[Metric, ...]:
+        """The cells a question about a whole row or block means ("行政复议的结果如何", "how were the requests
+        handled"): each outcome of a Table 4 block (or of both lawsuit blocks), each applicant column of a Table 3
+        intake row, each outcome group of Table 3's handling; () for other tables."""
+        if metric.table == schema.TABLE4.key:
+            block = metric.column.rsplit("_", 1)[0]
+            return tuple(self.with_column(metric, f"{block}_{outcome}") for outcome in schema.REVIEW_OUTCOMES
+                         if self.option(metric.table, f"{block}_{outcome}", column=True))
+        if metric.table != schema.TABLE3.key:
+            return ()
+        if metric.row in _INTAKE_ROWS:
+            return tuple(self.with_column(metric, c.key) for c in schema.TABLE3.columns)
+        opts = next(o for o in self.tables if o.spec.key == metric.table)
+        outcomes = [o.key for o in opts.rows if o.members] + [r.key for r in schema.TABLE3.rows
+                                                             if r.parent.endswith("办理结果")]
+        order = [r.key for r in schema.TABLE3.rows]
+        keys = sorted(outcomes, key=lambda k: order.index(self.option(metric.table, k, column=False).members[0]
+                                                            if k not in order else k))
+        return tuple(self._metric(metric.table, k, metric.column, metric.score) for k in keys)
 
     def with_column(self, metric: Metric, column: str) -> Metric:
         return self._metric(metric.table, metric.row, column, metric.score)

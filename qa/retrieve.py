@@ -30,6 +30,7 @@ def tokens(text: str) -> list[str]:
 @dataclass(frozen=True)
 class _Index:
     chunks: list[Chunk]
+    norms: list[str]  # each chunk's text in matching form
     bm25: BM25Okapi | None
     by_report: dict[str, list[int]]  # report id → positions of its chunks in `chunks`
 
@@ -51,7 +52,7 @@ class HybridRetriever:
                 for i, c in enumerate(chunks):
                     by_report[c.report_id].append(i)
                 bm25 = BM25Okapi([tokens(c.text) for c in chunks]) if chunks else None
-                self._index = _Index(chunks, bm25, dict(by_report))
+                self._index = _Index(chunks, [fold(c.text) for c in chunks], bm25, dict(by_report))
             return self._index
 
     def section(self, key: str, report_ids: Sequence[str]) -> list[Chunk]:
@@ -59,6 +60,21 @@ class HybridRetriever:
         index = self._bm25()
         return [index.chunks[i] for r in report_ids for i in index.by_report.get(r, ())
                 if index.chunks[i].section_key == key]
+
+    def text(self, report_ids: Sequence[str] | None) -> str:
+        """The whole text of the given reports (all when None), in matching form: where a question's words are
+        looked for before they are said to be absent."""
+        index = self._bm25()
+        ids = range(len(index.chunks)) if report_ids is None else [
+            i for r in dict.fromkeys(report_ids) for i in index.by_report.get(r, ())]
+        return "\n".join(index.norms[i] for i in ids)
+
+    def containing(self, forms: Sequence[Sequence[str]], report_ids: Sequence[str] | None) -> list[Chunk]:
+        """Chunks of the given reports that print, for each entry of `forms`, one of its forms (matching form)."""
+        index = self._bm25()
+        ids = range(len(index.chunks)) if report_ids is None else [
+            i for r in dict.fromkeys(report_ids) for i in index.by_report.get(r, ())]
+        return [index.chunks[i] for i in ids if all(any(f in index.norms[i] for f in alt) for alt in forms)]
 
     def search(self, query: str, k: int, report_ids: Sequence[str] | None = None) -> list[tuple[Chunk, float]]:
         """Top `k` chunks of `report_ids` (all when None), best first, with their fused score."""

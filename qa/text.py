@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from functools import cache
 
 import jieba
 
@@ -22,6 +23,20 @@ def language(text: str) -> str:
 def zh_tokens(text: str) -> list[str]:
     """jieba search-mode tokens (compound words and their parts), Chinese only."""
     return [t for t in jieba.cut_for_search(text) if _CJK.search(t)]
+
+
+def zh_nouns(text: str) -> list[str]:
+    """Chinese nouns of two characters or more (jieba's part-of-speech tags): what a question asks about, as
+    opposed to how it asks (verbs, measure words)."""
+    return [w.word for w in _posseg().cut(text) if len(w.word) > 1 and _CJK.search(w.word)
+            and (w.flag.startswith("n") or w.flag == "vn")]
+
+
+@cache
+def _posseg():
+    import jieba.posseg
+
+    return jieba.posseg
 
 
 _STOP_WORDS_EN = (
@@ -50,7 +65,9 @@ def _stem(word: str) -> str:
         return word[:-3] + "y"
     if word.endswith("s") and not word.endswith("ss") and len(word) > 3:
         word = word[:-1]
-    for suffix in ("ing", "ed", "e"):
+    if word.endswith("ly") and len(word) > 5:  # partially ~ partial
+        word = word[:-2]
+    for suffix in ("ure", "ing", "ed", "e"):  # disclosure ~ disclosed ~ disclose
         if word.endswith(suffix) and len(word) - len(suffix) >= 4:
             return word[: -len(suffix)]
     return word

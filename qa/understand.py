@@ -1,8 +1,12 @@
-"""Question (and the conversation before it) → `Query`: agencies, years, metric, operation.
+"""Question (and the conversation before it) → `Query`: agencies, years, the quantities asked, the operation.
 
-Follow-ups are resolved deterministically: each earlier question of the conversation is parsed on
-its own, in order, and a later question replaces only the slots it names (那2022年呢 changes the
-year, 按自然人分呢 the column, "and Pingtan?" the agency); everything else carries over.
+Follow-ups are resolved deterministically: each earlier question of the conversation is parsed on its own, in
+order, and a later question replaces only the slots it names (那2022年呢 changes the year, 按自然人分呢 the
+column, "and Pingtan?" the agency); everything else carries over.
+
+Every content word of a question must be accounted for — by an agency, a year, a row or column, or later by a
+sentence of the report. The words nothing explains are kept in `Query.unaccounted`, so that a question about a
+quantity no table holds ("平均办理天数", "satisfaction rate") is not answered with the nearest cell.
 """
 
 from __future__ import annotations
@@ -14,11 +18,11 @@ from functools import cache
 
 from ingest.normalize import fold
 from qa import glossary
-from qa.agencies import AgencyIndex
-from qa.compose import content_words
-from qa.metrics import DEFAULT_ROW, Metric, MetricMatcher
-from qa.model import Operation, Query
-from qa.text import en_tokens, language
+from qa.agencies import AgencyIndex, AgencyMatch
+from qa.compose import content_words, topic_section
+from qa.metrics import Metric, MetricMatcher
+from qa.model import Ask, Operation, Query
+from qa.text import en_tokens, language, zh_nouns
 
 _ZH_DIGITS = {"〇": "0", "零": "0", "一": "1", "二": "2", "三": "3", "四": "4", "五": "5", "六": "6", "七": "7",
               "八": "8", "九": "9"}
@@ -41,9 +45,13 @@ _CUES: dict[Operation, re.Pattern[str]] = {
                        r"lowest|\bleast\b|which agenc|\btop\b"),
     "total": re.compile(r"合计|总和|加起来|所有(?:机关|单位|部门)|全部(?:机关|单位|部门)|各(?:机关|单位|部门)|"
                         r"altogether|all agencies|across agencies|combined|\bsum\b"),
-    "compare": re.compile(r"比较|对比|相比|比上年|变化|增加|减少|增长|下降|多了|少了|相差|差异|差多少|\bvs\.?\b|versus|"
-                          r"compar|difference|change|increase|decrease|\bmore than\b|fewer|\bthan\b"),
+    "compare": re.compile(r"比较|对比|相比|比上年|变化|增加|减少|增长|下降|多了|少了|相差|差异|差多少|多多少|少多少|"
+                          r"多还是少|\bvs\.?\b|versus|compar|difference|change|increase|decrease|\bmore than\b|"
+                          r"fewer|\bthan\b|\bmore or\b"),
 }
+# What a comparison of two agencies is measured against comes right after these: "A 比 B", "A than B", "与 B 相比".
+_BASE_CUE = re.compile(r"(?<![对相])比(?!较|例|率)|\bthan\b|(?:与|和|同|跟)(?=[^，,。？?]{0,20}?相比)")
+_BASE_REACH = 12  # characters between the cue and the agency it introduces
 _NARRATIVE = re.compile(
     r"问题|措施|改进|如何|怎么|怎样|做了|开展|平台|培训|举措|介绍|说明|为什么|原因|经验|成效|计划|下一步|总体|"
     r"处理费|主要|工作|哪些|什么|problem|measure|improv|how did|what did|what does|describe|explain|why|platform|"
@@ -53,8 +61,27 @@ _NARRATIVE = re.compile(
 # (信息处理费, section 六) and how much was published proactively (section 一).
 _PROSE_NUMBERS = re.compile(r"处理费|processing fee|主动公开.{0,8}(?:条|信息)|多少条|proactively publish|items of "
                             r"government information|information items")
-_QUANTITY = re.compile(r"多少|几[个件项次]|数量|金额|how many|how much|number of|count|amount")
+_QUANTITY = re.compile(r"多少|几[个件项次篇条]|数量|金额|[^\s]率|比例|how many|how much|number of|count|amount|"
+                       r"\brate\b|percentage|ratio")
+# A question about a whole row or block, not one number ("行政复议的结果如何", "how were the requests handled").
+_BREAKDOWN = re.compile(r"如何|怎样|怎么样|情况|分布|构成|breakdown|how (?:were|was|did)|\boutcomes?\b|\bresults?\b")
 _FOLLOW_COLUMN = re.compile(r"^(?:那|那么|按|and|what about|how about|by)\b|呢[?？]?$", re.IGNORECASE)
+# Several quantities in one question: clauses of their own ("收到多少申请？其中自然人多少？"), or names joined
+# before 分别 / respectively ("予以公开和不予公开分别是多少").
+_CLAUSES = re.compile(r"[？?；;]|，?其中|以及|,?\s*\band how (?:many|much)\b|,?\s*\band what\b")
+_EACH = re.compile(r"分别|各(?:是|为|有)多少|respectively|\beach\b")
+_JOINED = re.compile(r"[和与及、，,]|\band\b|\bor\b")
+# Words every question about these reports says: they name no quantity of their own.
+_SUBJECT_WORDS = ("政府 信息 政府信息 公开 信息公开 政府信息公开 政务公开 申请 报告 年度 年报 工作 情况 部门 单位 机关 "
+                  "全年 本年 当年 一年 多少 几件 数量 件数 总数 总量 数目 数字 个数 合计 总计 一共 共计")
+_SUBJECT_ZH = frozenset(_SUBJECT_WORDS.split())
+_FILLER_EN = frozenset(en_tokens(
+    "how many much did does do was were is are has have had the a an of in on for by to from with its their it "
+    "this that these those there what which who total number count amount year annual report reported according "
+    "receive received get got make made file filed submit submitted handle handled process processed give given "
+    "issue issued take taken end there government information disclosure request requests application "
+    "applications public more fewer less or than change changed compared through via into out about per "
+    "hand handed during within"))
 
 
 @dataclass(frozen=True)
@@ -64,14 +91,18 @@ class _Said:
     agencies: tuple[str, ...] | None = None
     candidates: tuple[str, ...] = ()
     unknown: str = ""
+    misprints: tuple[tuple[str, str], ...] = ()
     years: tuple[int, ...] | None = None
     offsets: tuple[int, ...] = ()
     year_range: bool = False
-    metric: Metric | None = None
-    column: str | None = None  # a column named without a row (按自然人分呢)
+    metrics: tuple[Metric, ...] = ()
     operation: Operation | None = None
     narrative: bool = False
     quantity: bool = False
+    base_agency: str | None = None  # what a comparison of two agencies is measured against (A 比 B: B)
+    unaccounted: tuple[str, ...] = ()
+    content: tuple[str, ...] = ()
+    topic: str = ""
 
 
 @cache
@@ -103,7 +134,7 @@ def understand(
 
 
 def years_in(text: str) -> tuple[tuple[int, ...], tuple[int, ...], bool]:
-    """(years, offsets relative to the latest report, whether a range was given) named in `text`."""
+    """(years in the order named, offsets relative to the latest report, whether a range was given)."""
     text = _ZH_YEAR.sub(lambda m: "".join(_ZH_DIGITS[c] for c in m.group()), fold(text))
     if m := _RANGE.search(text):
         first, last = sorted((int(m.group(1)), int(m.group(2))))
@@ -111,42 +142,118 @@ def years_in(text: str) -> tuple[tuple[int, ...], tuple[int, ...], bool]:
         if _RANGE_CUE.search(m.group()) and last - first <= 30:
             return tuple(range(first, last + 1)), (), True
     years = tuple(dict.fromkeys(int(y) for y in _SINGLE.findall(text)))
-    offsets = tuple(offset for pattern, offset in _RELATIVE if pattern.search(text))
+    # "requests received this year" beside "in 2023" is a label's wording, not a second year.
+    offsets = () if years else tuple(offset for pattern, offset in _RELATIVE if pattern.search(text))
     return years, offsets, False
 
 
 def _parse(text: str, index: AgencyIndex, matcher: MetricMatcher) -> _Said:
     norm = fold(text)
     agencies = index.match(norm)
-    rest = norm
-    for start, end in sorted(agencies.spans, reverse=True):
-        rest = rest[:start] + " " + rest[end:]
-    rest = _SINGLE.sub(" ", rest)
+    rest = _without(norm, agencies)
     years, offsets, year_range = years_in(norm)
-    prose = bool(_PROSE_NUMBERS.search(rest))
-    metric = None if prose else matcher.match(rest)
-    things = glossary.things_named(rest)
-    if metric and things and len(things) >= len(matcher.explained_words(metric, rest)):
-        # "new-media accounts" shares "new" with 本年新收, but more of its words name things only prose reports.
-        metric = None
-    quantity = bool(_QUANTITY.search(rest)) and not prose
-    narrative = _asks_narrative(rest, metric, matcher)
-    if metric is None and not narrative and not things and len(content_words(rest)) >= 2:
-        metric = matcher.match_by_embedding(rest)
+    rest = _SINGLE.sub(" ", rest)
     operation = next((op for op, cue in _CUES.items() if cue.search(rest)), None)
+    if len(years) + len(offsets) >= 2 or len(agencies.agencies) >= 2:
+        # "change from 2023 to 2025": the comparison's words name no column (本年增/减 is not asked).
+        rest = _CUES["compare"].sub(" ", rest)
+    prose = bool(_PROSE_NUMBERS.search(rest))
+    metrics = () if prose else _metrics(rest, matcher)
+    if metrics and _mostly_unexplained(rest, metrics[0], matcher):
+        metrics = ()
+    things = glossary.things_named(rest)
+    if metrics and things and len(things) >= len(matcher.explained_words(metrics[0], rest)):
+        # "new-media accounts" shares "new" with 本年新收, but more of its words name things only prose reports.
+        metrics = ()
+    quantity = bool(_QUANTITY.search(rest)) and not prose
+    narrative = _asks_narrative(rest, metrics[0] if metrics else None, matcher)
+    if len(metrics) == 1 and not quantity and _BREAKDOWN.search(rest) and (parts := matcher.breakdown(metrics[0])):
+        metrics, narrative = parts, False  # 行政复议的结果如何: the block's cells, not a paragraph
+    if not metrics and not narrative and not things and len(content_words(rest)) >= 2:
+        found = matcher.match_by_embedding(rest)
+        metrics = (found,) if found else ()
     named = agencies.agencies or agencies.candidates or agencies.unknown
     return _Said(
         agencies=agencies.agencies if named else None,
         candidates=agencies.candidates,
         unknown=agencies.unknown,
+        misprints=agencies.misprints,
         years=years if years or offsets else None,
         offsets=offsets,
         year_range=year_range,
-        metric=metric,
+        metrics=metrics,
         operation=operation,
         narrative=narrative and not quantity,
         quantity=quantity,
+        base_agency=_base_agency(norm, agencies),
+        unaccounted=_unaccounted(_without_cues(rest), metrics, matcher),
+        content=tuple(sorted(content_words(rest))),
+        topic=topic_section(norm),
     )
+
+
+def _without(text: str, agencies: AgencyMatch) -> str:
+    """The question with the agency names blanked out, so their words name no metric (Social *Affairs* Bureau)."""
+    for start, end in sorted(agencies.spans, reverse=True):
+        text = text[:start] + " " + text[end:]
+    return text
+
+
+def _metrics(text: str, matcher: MetricMatcher) -> tuple[Metric, ...]:
+    """The quantities `text` asks for: one, or one per clause when it asks several. A clause that names only a
+    column keeps the row of the clause before it (其中自然人多少), and one that names only a row its column."""
+    whole = matcher.match(text)
+    clauses = [c for c in _CLAUSES.split(text) if c.strip()]
+    if len(clauses) < 2 and (each := _EACH.search(text)):
+        head = text[: each.start()]
+        clauses = [c for c in _JOINED.split(head) if c.strip()]
+    if len(clauses) < 2:
+        return (whole,) if whole else ()
+    out: list[Metric] = []
+    for clause in clauses:
+        metric = matcher.match(clause)
+        if metric is None:
+            continue
+        if out and metric.table == out[-1].table:
+            if not metric.row_named:
+                metric = matcher.with_column(replace(out[-1], column=metric.column), metric.column)
+            elif not metric.column_named and out[-1].column_named:
+                metric = matcher.with_column(metric, out[-1].column)
+        if metric not in out:
+            out.append(metric)
+    return tuple(out) if len(out) > 1 else ((whole,) if whole else ())
+
+
+def _without_cues(text: str) -> str:
+    """The question without the words that say what to do (历年, 比较, 排名): they ask for no quantity."""
+    for cue in _CUES.values():
+        text = cue.sub(" ", text)
+    return text
+
+
+def _mostly_unexplained(text: str, metric: Metric, matcher: MetricMatcher) -> bool:
+    """An English question whose content words the metric explains fewer of than it leaves unexplained asks
+    about something else ("agricultural subsidy notices published" is not 本年新公开数量)."""
+    explained = matcher.explained_words(metric, text) | matcher.label_words(metric, text)
+    words = {w for w in en_tokens(text) if w not in _FILLER_EN or w in explained}
+    return len(words - explained) > len(explained & words)
+
+
+def _unaccounted(text: str, metrics: tuple[Metric, ...], matcher: MetricMatcher) -> tuple[str, ...]:
+    """Nouns (Chinese) and glossary words (English) of the question no row, column or table title explains.
+
+    Only words that can be looked for in a report count: a Chinese noun as printed, an English word through the
+    glossary's renderings. Verbs and English words outside the glossary are how a question is phrased, not
+    what it asks for."""
+    explained: set[str] = set()
+    for metric in metrics:
+        explained |= matcher.explained_words(metric, text) | matcher.label_words(metric, text)
+        explained |= matcher.phrase_words(metric)
+    zh = [w for w in zh_nouns(text) if w not in _SUBJECT_ZH and not any(w in e or e in w for e in explained)]
+    # English participles (closed, published, handled) say what was done to the things counted, not what they are.
+    nouns = " ".join(w for w in re.findall(r"[a-z]+", text) if not w.endswith(("ed", "ing")))
+    en = [w for w in en_tokens(nouns) if w not in _FILLER_EN and w not in explained and glossary.chinese_for(w)]
+    return tuple(dict.fromkeys((*zh, *en)))
 
 
 def _asks_narrative(text: str, metric: Metric | None, matcher: MetricMatcher) -> bool:
@@ -162,15 +269,15 @@ def _asks_narrative(text: str, metric: Metric | None, matcher: MetricMatcher) ->
 
 def _merge(before: _Said, now: _Said, text: str, matcher: MetricMatcher) -> _Said:
     """Slots `now` names replace those of `before`; the rest carry over."""
-    metric = now.metric
-    if before.metric and (metric is None or _FOLLOW_COLUMN.search(fold(text))):
-        # 按自然人分呢: a bare column keeps the row asked before.
-        column = matcher.match_column(fold(text), before.metric.table)
-        if column and (metric is None or (metric.table == before.metric.table and metric.row in (
-                before.metric.row, _default_row(metric)))):
-            metric = matcher.with_column(before.metric, column)
-    if metric is None and not now.narrative:
-        metric = before.metric
+    metrics = now.metrics
+    if before.metrics and (not metrics or _FOLLOW_COLUMN.search(fold(text))):
+        # 按自然人分呢: a bare column keeps the rows asked before.
+        prior = before.metrics[0]
+        column = matcher.match_column(fold(text), prior.table)
+        if column and (not metrics or (metrics[0].table == prior.table and not metrics[0].row_named)):
+            metrics = tuple(matcher.with_column(m, column) for m in before.metrics)
+    if not metrics and not now.narrative:
+        metrics = before.metrics
     agencies_named = now.agencies is not None
     years_named = now.years is not None
     operation = now.operation
@@ -181,17 +288,14 @@ def _merge(before: _Said, now: _Said, text: str, matcher: MetricMatcher) -> _Sai
         agencies=now.agencies if agencies_named else before.agencies,
         candidates=now.candidates if agencies_named else before.candidates,
         unknown=now.unknown if agencies_named else before.unknown,
+        misprints=now.misprints if agencies_named else before.misprints,
         years=now.years if years_named else before.years,
         offsets=now.offsets if years_named else before.offsets,
         year_range=now.year_range if years_named else before.year_range,
-        metric=metric,
+        metrics=metrics,
         operation=operation,
-        narrative=now.narrative or (metric is None and before.narrative),
+        narrative=now.narrative or (not metrics and before.narrative),
     )
-
-
-def _default_row(metric: Metric) -> str:
-    return DEFAULT_ROW.get(metric.table, "")
 
 
 def _operation(said: _Said) -> Operation:
@@ -199,29 +303,56 @@ def _operation(said: _Said) -> Operation:
     agencies = said.agencies or ()
     if said.operation in ("rank", "total") and len(agencies) <= 1 and not said.candidates:
         return said.operation if not agencies else "value"
-    if (said.year_range and len(years) > 2) or said.operation == "trend":
+    if said.operation == "trend" or (said.year_range and len(years) > 2 and said.operation != "compare"):
         return "trend"
     if len(years) + len(said.offsets) >= 2 or len(agencies) >= 2 or said.operation == "compare":
         return "compare"
     return "value"
 
 
+def _base_agency(text: str, agencies: AgencyMatch) -> str | None:
+    """The agency a comparison is measured against: the one named right after 比 / than / 与…相比."""
+    for cue in _BASE_CUE.finditer(text):
+        for agency, start in zip(agencies.agencies, agencies.starts, strict=True):
+            if 0 <= start - cue.end() <= _BASE_REACH:
+                return agency
+    return None
+
+
+def _compare_order(said: _Said, operation: Operation) -> tuple[tuple[int, ...], tuple[str, ...]]:
+    """Years and agencies with the minuend first: a change over years is later − earlier, whatever order the
+    question names them in ("change from 2023 to 2025", "2019年比2025年少多少"); two agencies are A − B
+    ("A 比 B 多多少", "与 B 相比，A"), the first named when no cue says otherwise."""
+    years = said.years or ()
+    agencies = said.agencies or ()
+    if operation != "compare":
+        return years, agencies
+    if len(years) >= 2 and (said.year_range or len(years) == 2):
+        years = (max(years), min(years))
+    if len(agencies) == 2 and said.base_agency == agencies[0]:
+        agencies = (agencies[1], agencies[0])
+    return years, agencies
+
+
 def _query(question: str, said: _Said) -> Query:
-    metric = said.metric
+    operation = _operation(said)
+    years, agencies = _compare_order(said, operation)
+    asks = tuple(Ask(m.table, m.row, m.column, m.rows if len(m.rows) > 1 else (),
+                     m.columns if len(m.columns) > 1 else ()) for m in said.metrics)
     return Query(
         question=question,
         language="en" if language(question) == "en" else "zh",
-        agencies=said.agencies or (),
-        years=said.years or (),
-        table=metric.table if metric else None,
-        row=metric.row if metric else None,
-        column=metric.column if metric else None,
-        operation=_operation(said),
-        narrative=said.narrative or metric is None,
+        agencies=agencies,
+        years=years,
+        asks=asks,
+        operation=operation,
+        narrative=said.narrative,
         candidates=said.candidates,
         unknown_agency=said.unknown,
+        misprints=said.misprints,
         year_offsets=said.offsets,
-        rows=metric.rows if metric else (),
-        columns=metric.columns if metric else (),
         quantity=said.quantity,
+        unaccounted=said.unaccounted,
+        content=said.content,
+        topic=said.topic,
     )

@@ -92,15 +92,15 @@ def test_years(text: str, years: tuple, offsets: tuple, is_range: bool) -> None:
 )
 def test_metrics(question: str, cell: tuple[str, str, str]) -> None:
     q = understand(question, (), INDEX)
-    assert (q.table, q.row, q.column) == cell
+    assert (q.ask.table, q.ask.row, q.ask.column) == cell
     assert not q.narrative
 
 
 def test_groups_sum_their_members() -> None:
     q = understand("平潭2021年不予公开的有多少", (), INDEX)
-    assert q.row == "withheld" and len(q.rows) == 8
+    assert q.ask.row == "withheld" and len(q.ask.rows) == 8
     q = understand("what about lawsuits?", (), INDEX)
-    assert q.columns == ("suit_direct_total", "suit_after_review_total")
+    assert q.ask.columns == ("suit_direct_total", "suit_after_review_total")
 
 
 @pytest.mark.parametrize(
@@ -109,7 +109,7 @@ def test_groups_sum_their_members() -> None:
 )
 def test_unrelated_or_narrative_questions_get_no_metric(question: str) -> None:
     q = understand(question, (), INDEX)
-    assert q.narrative and q.table is None
+    assert q.narrative and q.ask is None
 
 
 @pytest.mark.parametrize(
@@ -123,7 +123,7 @@ def test_unrelated_or_narrative_questions_get_no_metric(question: str) -> None:
 )
 def test_things_only_prose_reports_outweigh_a_chance_label_word(question: str, metric: tuple | None) -> None:
     q = understand(question, (), INDEX)
-    assert (q.table and (q.table, q.row, q.column)) == metric
+    assert (q.ask and (q.ask.table, q.ask.row, q.ask.column)) == metric
     assert q.quantity
 
 
@@ -144,17 +144,17 @@ def test_language() -> None:
 def test_follow_ups_reuse_the_previous_slots() -> None:
     history = ["2021年平潭新收申请多少？"]
     q = understand("那2022年呢？", history, INDEX)
-    assert (q.agencies, q.years, q.row, q.column) == (("平潭综合实验区",), (2022,), "new", "total")
+    assert (q.agencies, q.years, q.ask.row, q.ask.column) == (("平潭综合实验区",), (2022,), "new", "total")
     history.append("那2022年呢？")
     q = understand("按自然人分呢", history, INDEX)
-    assert (q.agencies, q.years, q.row, q.column) == (("平潭综合实验区",), (2022,), "new", "natural_person")
+    assert (q.agencies, q.years, q.ask.row, q.ask.column) == (("平潭综合实验区",), (2022,), "new", "natural_person")
     history.append("按自然人分呢")
     q = understand("and Hongze?", history, INDEX)
-    assert (q.agencies, q.years, q.row, q.column) == (("淮安市洪泽区人民政府",), (2022,), "new", "natural_person")
+    assert (q.agencies, q.years, q.ask.row, q.ask.column) == (("淮安市洪泽区人民政府",), (2022,), "new", "natural_person")
     q = understand("what about lawsuits?", history, INDEX)
-    assert (q.agencies, q.years, q.table) == (("平潭综合实验区",), (2022,), "review")
+    assert (q.agencies, q.years, q.ask.table) == (("平潭综合实验区",), (2022,), "review")
 
 
 def test_follow_up_keeps_a_trend() -> None:
     q = understand("and Hongze?", ["Pingtan penalties 2019 to 2024"], INDEX)
-    assert q.operation == "trend" and q.agencies == ("淮安市洪泽区人民政府",) and q.row == "penalty"
+    assert q.operation == "trend" and q.agencies == ("淮安市洪泽区人民政府",) and q.ask.row == "penalty"

@@ -20,6 +20,11 @@ class Label:
     aliases: tuple[str, ...] = ()  # other printed forms (2019 wording, old names, short forms)
     unit: str = "件"
     parent: str = ""  # group label for nested rows/columns, e.g. "不予公开"
+    label_2019: str = ""  # how the 2019 trial format prints it, when that differs
+
+    def printed(self, template: Template) -> str:
+        """The label as a report of `template` prints it (what a citation shows)."""
+        return self.label_2019 if template == T2019 and self.label_2019 else self.label
 
 
 @dataclass(frozen=True)
@@ -43,14 +48,14 @@ class TableSpec:
 # Table 2 columns differ between the 2019 trial format and the 2021 format; both sets are listed
 # and a report uses the ones its header shows.
 _RULES_COLUMNS = (
-    Label("issued", "本年制发件数", "documents issued this year", ("本年新制作数量",)),
+    Label("issued", "本年制发件数", "documents issued this year", ("本年新制作数量",), label_2019="本年新制作数量"),
     Label("repealed", "本年废止件数", "documents repealed this year"),
-    Label("in_force", "现行有效件数", "documents currently in force", ("对外公开总数量",)),
+    Label("in_force", "现行有效件数", "documents currently in force", ("对外公开总数量",), label_2019="对外公开总数量"),
     Label("published", "本年新公开数量", "documents newly published this year (2019 format)"),
 )
 
 _DECISION_COLUMNS = (
-    Label("decisions", "本年处理决定数量", "decisions made this year", ("处理决定数量",)),
+    Label("decisions", "本年处理决定数量", "decisions made this year", ("处理决定数量",), label_2019="处理决定数量"),
     Label("items_last_year", "上一年项目数量", "number of items last year (2019 format)"),
     Label("items_change", "本年增/减", "change in number of items this year (2019 format)", ("本年增减",)),
 )
@@ -69,6 +74,7 @@ TABLE2 = (
                 "行政规范性文件",
                 "administrative normative documents",
                 ("规范性文件",),
+                label_2019="规范性文件",
             ),
         ),
     ),
@@ -104,7 +110,7 @@ TABLE2 = (
         en="administrative fees (Article 20 item 8)",
         section="proactive",
         columns=(
-            Label("amount", "本年收费金额（单位：万元）", "fees collected this year (10,000 yuan)",
+            Label("amount", "本年收费金额（单位：万元）", "fees collected this year, money (10,000 yuan)",
                   ("本年收费金额",), unit="万元"),
             Label("items_last_year", "上一年项目数量", "number of fee items last year (2019 format)"),
             Label("items_change", "本年增/减", "change in fee items this year (2019 format)", ("本年增减",)),
@@ -118,7 +124,7 @@ TABLE2 = (
         section="proactive",
         columns=(
             Label("projects", "采购项目数量", "number of procurement projects"),
-            Label("amount", "采购总金额", "total procurement amount", unit="元"),
+            Label("amount", "采购总金额", "total procurement amount, money spent (yuan)", unit="元"),
         ),
         rows=(Label("procurement", "政府集中采购", "government centralized procurement"),),
         templates=(T2019,),
