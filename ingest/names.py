@@ -24,9 +24,10 @@ from itertools import product
 
 # Levels of the places a name starts with, longest first (自治区 before 区). 片区 and 街道 are areas within a
 # district that have their own administration (片区管理局, 街道办事处).
-PLACE_LEVELS = ("特别行政区", "综合实验区", "经济技术开发区", "高新技术产业开发区", "自治区", "自治州", "自治县",
-                "实验区", "开发区", "示范区", "高新区", "新区", "地区", "片区", "街道", "省", "市", "州", "盟", "区",
-                "县", "旗", "镇", "乡")
+PLACE_LEVELS = ("特别行政区", "自由贸易试验区", "综合实验区", "经济技术开发区", "高新技术产业开发区", "经济开发区",
+                "综合保税区", "旅游度假区", "工业园区", "产业园区", "自治区", "自治州", "自治县", "实验区", "试验区",
+                "开发区", "示范区", "高新区", "保税区", "度假区", "管理区", "新区", "地区", "片区", "街道", "省", "市",
+                "州", "盟", "区", "县", "旗", "镇", "乡")
 _HAN = "\u4e00-\u9fff"
 # A stem of two or more characters first (常州市, not 常 + 州), then one-character county names (沛县).
 _PLACE = re.compile(rf"[{_HAN}]{{2,7}}?(?:{'|'.join(PLACE_LEVELS)})|[{_HAN}](?:县|市|区|旗)")
@@ -34,7 +35,9 @@ _PLACE = re.compile(rf"[{_HAN}]{{2,7}}?(?:{'|'.join(PLACE_LEVELS)})|[{_HAN}](?:�
 _NOT_PLACE_STARTS = frozenset("城都社园景辖市本全各该我每此其郊片街校老新两三多年月日的在和与及是对从向到")
 # Levels that a place may drop only when its stem stays at least two characters (平潭综合实验区 → 平潭实验区 →
 # 平潭); the ones a short form keeps say what kind of area it is.
-_LEVEL_SHORT = {"综合实验区": ("实验区",), "经济技术开发区": ("经开区", "开发区"), "高新技术产业开发区": ("高新区",)}
+_LEVEL_SHORT = {"综合实验区": ("实验区",), "经济技术开发区": ("经开区", "开发区"), "高新技术产业开发区": ("高新区",),
+                "经济开发区": ("经开区", "开发区"), "自由贸易试验区": ("自贸区", "自贸试验区"),
+                "综合保税区": ("综保区",), "工业园区": ("园区",), "产业园区": ("园区",), "旅游度假区": ("度假区",)}
 
 # Heads of organs, longest first, with the short forms people write. The place's own government has no body.
 ORGAN_HEADS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -64,54 +67,54 @@ _CONJUNCTIONS = ("和", "与", "及")
 # Irregular short forms (not derivable word by word), body → forms.
 _IRREGULAR = {"生态环境": ("环保", "环境保护"), "管理委员会": ("管委会", "管委"), "广播电视": ("广电",)}
 
-# Organ bodies and the English words that name them. Multi-word bodies list the words any of which may be said.
+# Organ bodies and the English words that name them: the usual English name, then after ";" other words people say.
 ORGAN_WORDS: dict[str, str] = {
     "发展和改革": "development reform",
     "工业和信息化": "industry information technology",
-    "经济和信息化": "economy economic information technology",
+    "经济和信息化": "economy information technology; economic",
     "教育": "education",
     "科学技术": "science technology",
-    "公安": "public security police",
+    "公安": "public security; police",
     "民政": "civil affairs",
-    "司法": "justice judicial",
+    "司法": "justice; judicial",
     "财政": "finance",
-    "人力资源和社会保障": "human resources social security labour labor",
+    "人力资源和社会保障": "human resources social security; labour labor",
     "自然资源": "natural resources",
     "自然资源和规划": "natural resources planning",
     "规划": "planning",
-    "生态环境": "ecology ecological environment environmental",
+    "生态环境": "ecology environment; ecological environmental",
     "环境保护": "environmental protection",
-    "住房和城乡建设": "housing urban rural development construction",
+    "住房和城乡建设": "housing urban rural development; construction",
     "城乡建设": "urban rural construction",
     "交通运输": "transport transportation",
-    "交通": "transport transportation traffic",
+    "交通": "transport; transportation traffic",
     "建设": "construction",
-    "水利": "water resources conservancy",
+    "水利": "water resources; conservancy",
     "水务": "water affairs",
-    "农业农村": "agriculture agricultural rural",
+    "农业农村": "agriculture rural affairs; agricultural",
     "农业": "agriculture agricultural",
     "林业": "forestry",
-    "海洋": "ocean marine",
-    "渔业": "fisheries fishery",
+    "海洋": "ocean; marine",
+    "渔业": "fisheries; fishery",
     "商务": "commerce",
     "文化和旅游": "culture tourism",
     "文化广电和旅游": "culture radio television tourism",
     "文化": "culture",
     "旅游": "tourism",
-    "体育": "sports sport",
+    "体育": "sports; sport",
     "卫生健康": "health",
     "卫生": "health",
-    "退役军人事务": "veterans veteran",
+    "退役军人事务": "veterans affairs; veteran",
     "应急管理": "emergency management",
     "应急": "emergency",
     "审计": "audit",
     "统计": "statistics",
-    "市场监督管理": "market supervision regulation regulatory regulator",
+    "市场监督管理": "market supervision; regulation regulatory regulator",
     "国有资产监督管理": "state owned assets",
-    "医疗保障": "healthcare medical security insurance",
+    "医疗保障": "healthcare security; medical insurance",
     "广播电视": "radio television",
     "新闻出版": "press publication",
-    "信访": "petition petitions letters visits",
+    "信访": "letters visits; petition petitions",
     "行政审批": "administrative approval",
     "审批": "approval",
     "政务服务": "government services",
@@ -134,12 +137,12 @@ ORGAN_WORDS: dict[str, str] = {
     "粮食和物资储备": "grain material reserves",
     "机关事务": "government offices affairs",
     "社会事业": "social affairs undertakings",
-    "气象": "meteorological meteorology",
-    "地震": "earthquake seismological",
+    "气象": "meteorology; meteorological",
+    "地震": "earthquake; seismological",
     "档案": "archives",
     "知识产权": "intellectual property",
     "药品监督管理": "drug medical products",
-    "税务": "taxation tax",
+    "税务": "taxation; tax",
     "海关": "customs",
     "乡村振兴": "rural revitalization",
     "营商环境": "business environment",
@@ -196,6 +199,16 @@ LEVEL_WORDS: dict[str, str] = {
     "高新技术产业开发区": "high tech zone",
     "高新区": "high tech zone",
     "实验区": "experimental pilot zone",
+    "自由贸易试验区": "pilot free trade zone",
+    "经济开发区": "economic development zone",
+    "综合保税区": "comprehensive bonded zone",
+    "保税区": "bonded zone",
+    "工业园区": "industrial park",
+    "产业园区": "industrial park",
+    "旅游度假区": "tourist resort",
+    "度假区": "resort",
+    "试验区": "pilot zone",
+    "管理区": "administrative area",
     "综合实验区": "comprehensive experimental pilot zone",
     "示范区": "demonstration zone",
     "特别行政区": "special administrative region",
@@ -378,3 +391,18 @@ def self_references(head: str) -> tuple[str, ...]:
     if head.endswith("委员会"):
         short = "委"
     return tuple(f"{p}{short}" for p in ("我", "本"))
+
+
+def acronym(organ: str) -> str:
+    """The English initials of an organ (发展和改革委员会 → DRC, 公安局 → PSB), lower case; "" when the vocabulary
+    does not name its whole body or the initials are too short to tell apart."""
+    body, head = split_organ(organ)
+    words = vocabulary_in(body)
+    if not words or re.sub("[和与及]", "", "".join(words)) != re.sub("[和与及]", "", body) or head not in HEAD_WORDS:
+        return ""
+    initials = "".join(w[0] for word in words for w in ORGAN_WORDS[word].split(";")[0].split())
+    initials += HEAD_WORDS[head].split()[0][0]
+    return initials if len(initials) >= _MIN_ACRONYM else ""
+
+
+_MIN_ACRONYM = 3

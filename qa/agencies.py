@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from itertools import accumulate, product
 
-from pypinyin import lazy_pinyin
+from pypinyin import Style, lazy_pinyin, pinyin
 
 from ingest.names import (
     HEAD_WORDS,
@@ -25,6 +25,7 @@ from ingest.names import (
     ORGAN_HEADS,
     ORGAN_WORDS,
     AgencyName,
+    acronym,
     expand_organ,
     head_forms,
     level,
@@ -50,15 +51,14 @@ _EN_HEADS = frozenset(en_tokens("bureau department commission committee office a
 # Words of organ names too common to tell two organs apart.
 _EN_WEAK = frozenset(en_tokens("affairs management administration administrative general people's office "
                                "bureau department commission committee government authority agency center "
-                               "centre regulator " + " ".join(LEVEL_WORDS.values())))
+                               "centre regulator service services " + " ".join(LEVEL_WORDS.values())))
 # The subject of every question, not a name: "government information", "information-disclosure requests".
 _EN_SUBJECT = re.compile(r"\bgovernment[- ]information\b|\binformation[- ]disclosure\b|\bopen government\b")
-_PLACE_BEFORE = re.compile(r"[\u4e00-\u9fff]{2,6}?(?:省|自治区|市|自治州|州|区|县|旗)的?$")
 _SPECIFIC_HEAD = 4  # a head of this many characters names an organ without a place (管委会办公室, not 政府)
-_MIN_FUZZY = 3
+_MIN_FUZZY = 3  # names shorter than this are not corrected: one character of two is not a misprint
 # A misprint is rare in jieba's dictionary, which holds the real place names: two names that are both common
-# words there (北京/南京, 泰州/台州) are two places, not one misprinted.
-_COMMON_NAME = 10  # names shorter than this are not corrected: one character of two is not a misprint
+# words there (北京/南京, 泰州 268/台州 158) are two places, not one misprinted (亳州 62/毫州 24 is one).
+_COMMON_NAME = 100
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,7 @@ class AgencyMatch:
     unknown: str = ""  # a mention of an agency the store does not hold
     spans: tuple[tuple[int, int], ...] = ()  # where the names are in the normalized question
     starts: tuple[int, ...] = ()  # where each of `agencies` is named
-    misprints: tuple[tuple[str, str], ...] = ()  # (as asked, as the store prints it) for names one character off
+    misprints: tuple[tuple[str, str], ...] = ()  # (as asked, the agency as printed) for names one character off
 
 
 _Found = tuple[int, tuple[str, ...], bool]  # (where, agencies it fits best, named by a place alone)
@@ -112,6 +112,7 @@ class AgencyIndex:
         self._english: dict[str, set[str]] = {}  # pinyin or exonym of a place → agencies
         self._english_last: dict[str, set[str]] = {}  # … of their last place
         self._syllables: dict[str, tuple[str, ...]] = {}  # place stem → its pinyin syllables
+        self._acronyms: dict[str, set[str]] = {}  # English initials of an organ (drc, psb) → agencies
         for agency in agencies:
             self._add(agency)
         self._lengths = sorted({len(k) for d in (self._places, self._parents, self._organs, self._bodies)
@@ -146,11 +147,16 @@ class AgencyIndex:
                     self._bodies.setdefault(form, {})[agency] = quality
         for place in name.places:
             self._syllables[stem(place)] = tuple(lazy_pinyin(stem(place)))
-            for key in (_pinyin(stem(place)), *_EXONYMS.get(stem(place), ())):
+            # A one-character stem is also said with its level (寿县 → Shou County or Shouxian).
+            spoken = (_pinyin(stem(place)), _pinyin(place)) if len(stem(place)) == 1 else (_pinyin(stem(place)),)
+            for key in (*spoken, *_EXONYMS.get(stem(place), ())):
                 self._english.setdefault(key, set()).add(agency)
                 if place == last:
                     self._english_last.setdefault(key, set()).add(agency)
         entry.en_words = {w for word in vocabulary_in(body) for w in en_tokens(ORGAN_WORDS[word])}
+        if initials := acronym(organ):
+            self._acronyms.setdefault(initials, set()).add(agency)
+            entry.en_words.add(initials)
         entry.en_heads = set(en_tokens(HEAD_WORDS.get(head, "")))
         if last:
             entry.en_heads |= set(en_tokens(LEVEL_WORDS.get(level(last), "")))
@@ -174,19 +180,28 @@ class AgencyIndex:
         spans: list[tuple[int, int]] = []
         unknown = ""
         named_places = {a for m in mentions for h in m if h.kind == "place" for a in h.owners}
+        misprints: list[tuple[str, str]] = []
         for mention in mentions:
-            group, missing = self._resolve(mention, text, named_places)
+            group, missing, misprint = self._resolve(mention, text, named_places)
             start, end = mention[0].start, mention[-1].end
+            if misprint:
+                misprints.append(misprint)
+                organ_start = next(h.start for h in mention if h.kind != "place")
+                start = min(start, organ_start - len(misprint[0]))
             if group:
                 found.append((start, group, all(h.kind == "place" for h in mention)))
                 spans.append((start, end))
             elif missing:
                 unknown = unknown or missing
-        misprints: list[tuple[str, str]] = []
-        if not found:
-            # 沭阳县 asked, 沐阳县人民政府 printed (or the reverse): the only near name stands for it.
-            found, spans, misprints = self._misprinted(text)
-            unknown = "" if found else unknown
+        # 沭阳县 asked, 沐阳县人民政府 printed (or the reverse), 湖南省住房和城乡建没厅: a near name longer than what
+        # matched exactly stands for it.
+        for near, (a, b), misprint in self._misprinted(text):
+            if any(not (e - s < b - a) for s, e in spans if s < b and a < e):
+                continue
+            keep = [(f, sp) for f, sp in zip(found, spans, strict=True) if not (sp[0] < b and a < sp[1])]
+            found = [f for f, _ in keep] + [near]
+            spans = [sp for _, sp in keep] + [(a, b)]
+            misprints, unknown = [*misprints, misprint], ""
         if not found and not unknown:
             found, spans, unknown, misprints = self._match_english(text)
         if not found and not unknown:
@@ -199,12 +214,6 @@ class AgencyIndex:
                            if len(group) > 1 and not (place_only and agencies)), ())
         return AgencyMatch(agencies, candidates, unknown, tuple(spans), tuple(firsts[a] for a in agencies),
                            tuple(misprints))
-
-    def aliases_in(self, question: str, agency: str) -> list[str]:
-        """The names of `agency` a question uses (西藏住建厅), so their words are not taken for its topic."""
-        text = fold(question)
-        match = self.match(question)
-        return [text[s:e] for s, e in match.spans] if agency in match.agencies else []
 
     def _hits(self, text: str) -> list[_Hit]:
         """Longest non-overlapping place, organ and body forms in `text` (a substring lookup per length, so a
@@ -227,38 +236,60 @@ class AgencyIndex:
                 chosen.append(hit)
         return sorted(chosen, key=lambda h: h.start)
 
-    def _resolve(self, mention: list[_Hit], text: str, named_places: set[str]) -> tuple[tuple[str, ...], str]:
-        """(agencies the mention fits best, "" ) or ((), the mention as text when it names no stored agency)."""
+    def _resolve(self, mention: list[_Hit], text: str, named_places: set[str]) -> tuple[tuple[str, ...], str,
+                                                                                      tuple[str, str] | None]:
+        """(agencies the mention fits best, "", a misprint it corrects) or ((), the mention as text when it names
+        no stored agency, None)."""
         places = [h for h in mention if h.kind == "place"]
         organ = next((h for h in mention if h.kind != "place"), None)
+        if organ is not None and not places and (near := self._near_place(text, organ)):
+            return near[0], "", near[1]  # 亳州教育局 for a store printing 毫州市教育局
         if organ is not None and organ.kind == "body" and not places:
-            return (), ""
+            return (), "", None
         said = text[mention[0].start:mention[-1].end]
-        pool = set(self.entries)
-        for hit in places:
-            pool &= set(hit.owners)
+        pool = _narrowed(set(self.entries), [set(h.owners) for h in places])
         last_place = {a for a in pool if places and places[-1].owners.get(a) == 3}
         if organ is None:
             after = _organ_after(text, mention[-1].end)
             if after and len(after.removeprefix("的")) >= 2:
-                return (), said + after  # 平潭卫健委: a place the store knows, an organ it does not
+                return (), said + after, None  # 平潭卫健委: a place the store knows, an organ it does not
             governments = {a for a in last_place if self.entries[a].government}
             if not governments and len(last_place) < 2:
-                return (), said  # one department of the place: its own government is not in the store
-            return _best(dict.fromkeys(governments or last_place, 1)), ""  # several departments: ask which
-        if not places and (before := _PLACE_BEFORE.search(text[:organ.start])) and parse_name(before.group()).places:
-            return (), before.group() + said  # 北京市公安局: an organ the store has, in a place it does not
+                return (), said, None  # one department of the place: its own government is not in the store
+            return _best(dict.fromkeys(governments or last_place, 1)), "", None  # several departments: ask which
+        if not places and (before := _place_before(text[:organ.start])):
+            return (), before + said, None  # 北京市公安局: an organ the store has, in a place it does not
         scores = {a: q for a, q in organ.owners.items() if a in (last_place if places else pool)}
         if not places and named_places:
             scores = {a: q for a, q in scores.items() if a in named_places} or scores
+        if not scores and places and (near := self._near_place(text, organ)):
+            return near[0], "", near[1]  # 睢宁审批局 for 雎宁县行政审批局 beside a 睢宁县人民政府 printed right
         if not scores:
-            return (), said
-        return _best(scores), ""
+            return (), said, None
+        return _best(scores), "", None
 
-    def _misprinted(self, text: str) -> tuple[list[_Found], list[tuple[int, int]], list[tuple[str, str]]]:
-        """A name one character away from a stored name or place (same length, same level)."""
+    def _near_place(self, text: str, organ: _Hit) -> tuple[tuple[str, ...], tuple[str, str]] | None:
+        """The agencies of an organ named after a place one character off their own (汨罗公安局 for 汩罗市公安局)."""
+        for size in range(4, 1, -1):
+            start = organ.start - size
+            if start < 0:
+                continue
+            piece = text[start:organ.start]
+            near = {a: form for a in organ.owners if self.entries[a].name.places
+                    for form in place_forms(self.entries[a].name.places[-1]) if _one_off(piece, form)}
+            if near:
+                best = _homophones(piece, near)
+                return tuple(sorted(best)), (piece, self.entries[min(best)].name.name)
+        return None
+
+    def _misprinted(self, text: str) -> list[tuple[_Found, tuple[int, int], tuple[str, str]]]:
+        """Names one character away from a stored name or place (same length, same level), longest first and
+        not overlapping: each with where it is and (as asked, as printed)."""
+        out: list[tuple[_Found, tuple[int, int], tuple[str, str]]] = []
         for size in sorted(self._fuzzy_lengths, reverse=True):
             for start in range(len(text) - size + 1):
+                if any(a < start + size and start < b for _, (a, b), _ in out):
+                    continue
                 piece = text[start:start + size]
                 hits = {pair for i in range(size) for pair in self._fuzzy.get(piece[:i] + "?" + piece[i + 1:], ())
                         if pair[1] != piece and _may_be_misprint(piece, pair[1])}
@@ -270,11 +301,13 @@ class AgencyIndex:
                     agencies &= set(organ.owners)
                 else:
                     agencies = {a for a in agencies if self.entries[a].government} or agencies
-                printed = sorted({p for a, p in hits if a in agencies})
+                printed = {a: p for a, p in hits if a in agencies}
                 if agencies:
+                    best = _homophones(piece, printed)
                     end = start + size + (organ.end if organ else 0)
-                    return [(start, tuple(sorted(agencies)), False)], [(start, end)], [(piece, printed[0])]
-        return [], [], []
+                    name = self.entries[min(best)].name.name
+                    out.append(((start, tuple(sorted(best)), False), (start, end), (piece, name)))
+        return out
 
     def _match_english(self, text: str) -> tuple[list[_Found], list[tuple[int, int]], str, list[tuple[str, str]]]:
         """Agencies an English question names: the phrase around a place (pinyin) or an organ head word."""
@@ -282,45 +315,61 @@ class AgencyIndex:
         located = list(re.finditer(r"[a-z]+", blanked))
         words = [m.group() for m in located]
         stems = [(en_tokens(w) or [w])[0] for w in words]
-        places, misprints = self._english_places(words)
-        heads = [j for j, s in enumerate(stems) if s in _EN_HEADS]
+        places = self._english_places(words)
+        heads = [j for j, s in enumerate(stems) if s in _EN_HEADS or words[j] in self._acronyms]
         found: list[_Found] = []
         spans: list[tuple[int, int]] = []
+        misprints: list[tuple[str, str]] = []
         unknown = ""
         for a, b in _phrases(stems, heads, {i for p in places for i in range(p[0], p[1])}):
             where = (located[a].start(), located[b - 1].end())
             named = [p for p in places if a <= p[0] and p[1] <= b]
             place_words = {k for p in named for k in range(p[0], p[1])}
             asked = {stems[k] for k in range(a, b) if k not in place_words and stems[k] in _ENGLISH_VOCABULARY}
+            asked |= {words[k] for k in range(a, b) if words[k] in self._acronyms}
             asked -= _EN_WEAK
             if not named and not asked:
                 continue
-            pool = set(self.entries)
-            for _, _, owners in named:
-                pool &= set(owners)
             said = {stems[k] for k in range(a, b)}
+            owners = [p[2] for p in named]
+            near = any(p[3] for p in named)
+            if named and asked and not self._scores(_narrowed(set(self.entries), [set(o) for o in owners]), asked,
+                                                    said):
+                # Suining asked where 睢宁县人民政府 is printed right and 雎宁县行政审批局 misprinted.
+                owners, near = [self._near_english(words[p[0]]) for p in named], True
+            pool = _narrowed(set(self.entries), [set(o) for o in owners])
             if not asked and not said & _EN_ORGAN_HEADS:  # a place alone: its own government
-                own = {x for x in pool if named[-1][2][x] and self.entries[x].government}
-                if own:
-                    found.append((where[0], _best(dict.fromkeys(own, 1)), True))
-                    spans.append(where)
-                else:
-                    unknown = unknown or " ".join(words[a:b])
-                continue
-            scores = {x: 10 * len(asked & e.en_words) + len(said & (e.en_heads | e.en_words))
-                      for x in pool if not asked - (e := self.entries[x]).en_words - e.en_heads}
-            if scores:
-                found.append((where[0], _best(scores), False))
+                best = _best(dict.fromkeys((x for x in pool if any(o.get(x) for o in owners)
+                                            and self.entries[x].government), 1))
+            else:
+                best = _best(self._scores(pool, asked, said))
+            if best:
+                found.append((where[0], best, not asked and not said & _EN_ORGAN_HEADS))
                 spans.append(where)
+                if near and len(best) == 1:  # Bozhou asked, 毫州市教育局 printed
+                    misprints += [(words[p[0]], best[0]) for p in named]
             else:
                 unknown = unknown or " ".join(words[a:b])
         return found, spans, unknown, misprints
 
-    def _english_places(self, words: list[str]) -> tuple[list[tuple[int, int, dict[str, bool]]],
-                                                         list[tuple[str, str]]]:
-        """(first word, end word, agency → whether it is their last place) of each place an English question
-        names by pinyin or exonym; when none, a place one syllable off a rare stored one (Shuyang for 沐阳)."""
-        places: list[tuple[int, int, dict[str, bool]]] = []
+    def _scores(self, pool: set[str], asked: set[str], said: set[str]) -> dict[str, int]:
+        """How well each agency of `pool` fits an English phrase: every organ word asked must be its own."""
+        return {x: 10 * len(asked & e.en_words) + len(said & (e.en_heads | e.en_words))
+                for x in pool if not asked - (e := self.entries[x]).en_words - e.en_heads}
+
+    def _near_english(self, word: str) -> dict[str, bool]:
+        """Agencies of the stored places whose pinyin is one syllable off `word` and rare in the dictionary, each
+        with whether that place is its last."""
+        return {x: x in self._english_last.get(key, set())
+                for place, syllables in self._syllables.items()
+                if _one_syllable_off(word, syllables) and _jieba_frequency(place) < _COMMON_NAME
+                for key in ["".join(syllables)] for x in self._english[key]}
+
+    def _english_places(self, words: list[str]) -> list[tuple[int, int, dict[str, bool], bool]]:
+        """(first word, end word, agency → whether it is their last place, near) of each place an English
+        question names by pinyin or exonym; when none, the places one syllable off a rare stored one (Shuyang
+        for 沐阳), near."""
+        places: list[tuple[int, int, dict[str, bool], bool]] = []
         i = 0
         while i < len(words):
             for n in (n for n in (3, 2, 1) if i + n <= len(words)):
@@ -328,21 +377,13 @@ class AgencyIndex:
                            None)
                 if key:
                     last = self._english_last.get(key, set())
-                    places.append((i, i + n, {x: x in last for x in self._english[key]}))
+                    places.append((i, i + n, {x: x in last for x in self._english[key]}, False))
                     i += n - 1
                     break
             i += 1
         if places:
-            return places, []
-        for i, word in enumerate(words):
-            for place, syllables in self._syllables.items():
-                if _one_syllable_off(word, syllables) and _jieba_frequency(place) < _COMMON_NAME:
-                    owners = {x: parse_name(self.entries[x].name.name).places[-1].startswith(place)
-                              for x in self._english["".join(syllables)]}
-                    printed = next(self.entries[x].name.name for x, last in owners.items() if last) if any(
-                        owners.values()) else place
-                    return [(i, i + 1, owners)], [(word, printed)]
-        return [], []
+            return places
+        return [(i, i + 1, near, True) for i, word in enumerate(words) if (near := self._near_english(word))]
 
 
 def _organ_qualities(organ: str) -> dict[str, int]:
@@ -398,13 +439,13 @@ def _phrases(stems: list[str], heads: list[int], place_words: set[int]) -> list[
     spans: list[tuple[int, int]] = []
     for h in heads:
         a = h
-        while a > 0 and a - 1 not in place_words and (stems[a - 1] in _ENGLISH_VOCABULARY or stems[a - 1] in
-                                                      ("and", "&", "s")):
+        while a > 0 and a - 1 not in place_words and (stems[a - 1] in _ENGLISH_VOCABULARY or (
+                stems[a - 1] in ("and", "&", "s") and a - 2 not in place_words)):
             a -= 1
         while a > 0 and (a - 1 in place_words or (stems[a - 1] == "s" and a - 2 in place_words)):
             a -= 1
         b = h + 1
-        while b < n and stems[b] == "of":
+        while b < n and stems[b] in ("of", "for"):  # Department of Education, Administration for Market Regulation
             c = b + 1
             while c < n and (stems[c] in _ENGLISH_VOCABULARY or stems[c] in ("and", "&", "the") or c in place_words):
                 c += 1
@@ -442,6 +483,27 @@ def _pinyin(text: str) -> str:
     return "".join(lazy_pinyin(text)).lower()
 
 
+def _narrowed(pool: set[str], places: list[set[str]]) -> set[str]:
+    """Agencies of every named place, the last named first; a place none of them has is a parent the stored names
+    leave out (江西 in 江西赣州市场监管局 for 赣州市市场监督管理局), not a contradiction."""
+    if not places:
+        return pool
+    for owners in reversed(places):
+        if pool & owners:
+            pool &= owners
+    return pool if pool & places[-1] else set()
+
+
+def _place_before(text: str) -> str:
+    """The place-like word that ends `text` (辽宇省 in 2023年辽宇省), shortest first, "" when none."""
+    text = text.removesuffix("的")
+    for size in range(3, 9):
+        word = text[-size:]
+        if len(word) == size and level(word) and len(stem(word)) >= 2 and parse_name(word).places == (word,):
+            return word
+    return ""
+
+
 def _organ_after(text: str, at: int) -> str:
     """An organ-like word right after position `at` (卫健委 in 平潭卫健委2023年), "" when none: its head must end a
     word (处 in 行政处罚 is no 处), as jieba segments the text."""
@@ -450,6 +512,8 @@ def _organ_after(text: str, at: int) -> str:
         return ""
     ends = set(accumulate(len(w) for w in _jieba_cut(text[at:])))
     organ = m.group().removeprefix("的")
+    if organ[:1] in "和与及、，,比较" or parse_name(organ).places:
+        return ""  # the next name of a list or comparison (寿县和寿县教育局, 余杭比余杭区教育局), not its organ
     body = split_organ(organ)[0]
     # The body must be an organ's (its vocabulary words, or a short form of one): 本年新收政府 is none.
     known = not body or vocabulary_in(body) or expand_organ(organ) != organ
@@ -476,6 +540,26 @@ def _unknown_name(text: str) -> str:
     return ""
 
 
+def _one_off(asked: str, printed: str) -> bool:
+    """Same length, one character different, and not two real names (see `_may_be_misprint`)."""
+    return (len(asked) == len(printed) and sum(a != b for a, b in zip(asked, printed, strict=True)) == 1
+            and _may_be_misprint(asked, printed))
+
+
+def _homophones(asked: str, printed: dict[str, str]) -> set[str]:
+    """Of several near names, those that can sound like the asked one (a typist's slip is a homophone: 琢州 for
+    涿州, not 泉州); all of them when none does."""
+    same = {a for a, name in printed.items()
+            if all(_readings(x) & _readings(y) for x, y in zip(asked, name, strict=True))}
+    return same or set(printed)
+
+
+@cache
+def _readings(char: str) -> frozenset[str]:
+    """Every pinyin reading of a character (琢: zhuo and zuo)."""
+    return frozenset(pinyin(char, style=Style.NORMAL, heteronym=True)[0])
+
+
 def _may_be_misprint(asked: str, printed: str) -> bool:
     """Two names one character apart are one name misprinted unless both are common words (two real places)."""
     at = next(i for i, (a, b) in enumerate(zip(asked, printed, strict=True)) if a != b)
@@ -489,7 +573,7 @@ def _word_around(name: str, at: int) -> str:
     pos = 0
     for place in parsed.places:
         if pos <= at < pos + len(place):
-            return stem(place) or place
+            return stem(place) if len(stem(place)) >= 2 else place  # 寺县, not 寺: one character is any word
         pos += len(place)
     return name
 

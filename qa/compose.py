@@ -38,7 +38,8 @@ _DIGIT = re.compile(r"\d")
 # A sub-heading alone on its line ("（一）存在的主要问题") is a label, not an answer.
 _SUBHEAD = re.compile(r"^[（(][一二三四五六七八九十]+[)）][^。；，,]{0,12}$")
 # A number a sentence states, with its unit: 1312篇, 139.7万, 99.21%, 800元.
-_STATED = re.compile(r"(?<![\d.])\d+(?:,\d{3})*(?:\.\d+)?(?:万|亿)?"
+# A code is no quantity: no leading zero (0861 of a phone number), no digits joined by "-" (0861-3095520).
+_STATED = re.compile(r"(?<![\d.\-])(?:0|[1-9]\d*)(?:,\d{3})*(?:\.\d+)?(?![\d\-])(?:万|亿)?"
                      r"(?:%|元|条|篇|件|个|次|人次|批次|项|期|场|家|份|人)?")
 _DATE_AFTER = re.compile(r"\s*(?:年|月|日|号)")
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ingest.format import identities, schema
 from ingest.model import SECTION_TITLES, Fact
+from ingest.normalize import bare_label
 from ingest.store import Store
 from qa.model import Ask, Citation, Reading
 
@@ -55,8 +56,8 @@ def _reading(agency: str, year: int, ask: Ask, facts: tuple[Fact, ...], summed: 
 def _sub_rows(table: str, row: str) -> list[str]:
     """Rows printed under `row` as their group label (2021's three rows under （六）其他处理)."""
     spec = schema.table(table)
-    label = next((r.label for r in spec.rows if r.key == row), "")
-    return [r.key for r in spec.rows if label and r.parent == label]
+    label = next((bare_label(r.label) for r in spec.rows if r.key == row), "")
+    return [r.key for r in spec.rows if label and r.parent and bare_label(r.parent) == label]
 
 
 def _unfilled_total(total: Fact, by_cell: dict[tuple[str, str], Fact]) -> tuple[Fact, ...]:

@@ -35,6 +35,9 @@ DEFAULT_ROW = {"requests": "new", "review": "cases"}
 _DISTINCTIVE_DF = 5
 # ... or several commoner words together (withheld + process), weighing at least this much.
 _ENOUGH_COMMON = 4.0
+# Text a question quotes ("其他", “其他”, 「其他」) and what naming a label that way is worth.
+_QUOTED = re.compile(r"[“\"「『']([^”\"」』']{1,30})[”\"」』']")
+_QUOTED_BONUS = 10.0
 # A word of a table's name in this many of its rows (and a third of them) names the table, not a row.
 _REPEATED_TABLE_WORD = 3
 # Words of table titles too common in questions to pick a table by.
@@ -86,6 +89,7 @@ class Option:
     phrases: tuple[str, ...]  # normalized printed forms, for an exact-phrase bonus
     members: tuple[str, ...] = ()
     leaves: tuple[frozenset[str], ...] = ()  # English words of each sense without its group ("other")
+    parent: str = ""  # the group label it is printed under (其他处理 for 3.其他), bare
 
 
 @dataclass(frozen=True)
@@ -118,7 +122,7 @@ def _option(label: Label, *, column: bool = False) -> Option:
     phrases = tuple(dict.fromkeys(p for p in (bare_label(t) for t in forms) if len(p) >= 2))
     zh = {t for text in (*texts, label.parent.replace("›", " ")) for t in _zh(fold(text))}
     return Option(label.key, bare_label(label.label), frozenset(zh), frozenset(en_tokens(label.en)), phrases,
-                  leaves=_leaves(label.en))
+                  leaves=_leaves(label.en), parent=bare_label(label.parent.split("›")[-1]) if label.parent else "")
 
 
 def _leaves(en: str) -> tuple[frozenset[str], ...]:
@@ -256,6 +260,7 @@ class MetricMatcher:
         """The option the words name best; it must share a distinctive word or a whole printed form."""
         best: tuple[tuple[float, bool, float, int], Option | None, set[str]] = ((0.0, False, 0.0, 0), None, set())
         qualifiers = _qualifiers(text)
+        quoted = set(_QUOTED.findall(text))
         for i, option in enumerate(options):
             matched = tokens & (option.zh | option.en)
             phrases = [p for p in option.phrases if len(p) >= 3 and p in text]
@@ -263,10 +268,12 @@ class MetricMatcher:
             # A bracketed qualifier that says exactly one sense of an option names it, however common
             # its words ("requests closed otherwise (other)" is 其他, not the longer 逾期不补正).
             named = next((leaf for leaf in option.leaves if leaf in qualifiers), frozenset())
-            if not phrases and not named and weight < _ENOUGH_COMMON and not any(
+            # So does its label quoted under its group (其他处理中“其他”), however short.
+            exact = option.label in quoted and (not option.parent or option.parent in text)
+            if not phrases and not named and not exact and weight < _ENOUGH_COMMON and not any(
                     self._df[t] <= _DISTINCTIVE_DF for t in matched):
                 continue
-            score = weight + len(phrases) + sum(self._weight.get(t, 0.0) for t in named)
+            score = weight + len(phrases) + sum(self._weight.get(t, 0.0) for t in named) + _QUOTED_BONUS * exact
             # Ties go to a total (it sums the others), then to the option with fewer words of its own
             # (其他法人或组织 is 其他, not 商业企业 under the same parent), then to the one listed first.
             own = sum(self._weight[t] for t in option.zh | option.en)
@@ -297,6 +304,12 @@ class MetricMatcher:
                    self.option(metric.table, metric.column, column=True))
         own = set(_table_tokens(opts.spec)).union(*(o.zh | o.en for o in options if o))
         return frozenset(_tokens(text) & own) - _GENERIC
+
+    def phrases(self, metric: Metric) -> tuple[str, ...]:
+        """The printed forms of the metric's row and column labels (本机关不掌握相关政府信息, 自然人)."""
+        options = (self.option(metric.table, metric.row, column=False),
+                   self.option(metric.table, metric.column, column=True))
+        return tuple(p for o in options if o for p in o.phrases)
 
     def phrase_words(self, metric: Metric) -> frozenset[str]:
         """Every word of the metric's table title and row and column labels, said or not."""

@@ -66,7 +66,7 @@ MESSAGES: dict[Language, dict[str, str]] = {
         "compare_unknown": "无法计算差值：两个数值中至少一个在报告中不可用。",
         "more": "多",
         "less": "少",
-        "percent": "（{verb}{pct}%）",
+        "percent": "（{verb}{amount}%，即 {pct}%）",
         "up": "增长",
         "down": "下降",
         "trend": "共 {n} 个年度：{first_label} 为 {first}，{last_label} 为 {last}。",
@@ -209,7 +209,10 @@ class _Renderer:
             row = bare_label(parents.pop()) if len(parents) == 1 else ""
             row_en = _common_en([spec.row(r).en for r in ask.rows])
         else:
-            row, row_en = bare_label(spec.row(ask.row).label), spec.row(ask.row).en.split(",")[0]
+            label = spec.row(ask.row)
+            row, row_en = bare_label(label.label), label.en.split(",")[0]
+            if label.parent and not label.parent.endswith("办理结果"):
+                row = f"{bare_label(label.parent)}·{row}"  # 其他处理·其他, not a bare 其他
         if ask.columns:
             column = bare_label(spec.column(ask.columns[0]).parent.split(" › ")[0]) + bare_label(
                 spec.column(ask.columns[0]).label)
@@ -315,9 +318,9 @@ class _Renderer:
                                   unit=self._unit(a)))
             value = "0"
         else:
-            value = fmt(diff)
-            percent = self.say("percent", pct=f"{pct:+.1f}" if self.lang == "en" else f"{abs(pct):.1f}",
-                               verb=self.m["up" if diff > 0 else "down"]) if pct is not None else ""
+            value = f"{pct:+.1f}%" if self.query.percent and pct is not None else fmt(diff)
+            percent = self.say("percent", pct=f"{pct:+.1f}", verb=self.m["up" if diff > 0 else "down"],
+                               amount=f"{abs(pct):.1f}") if pct is not None else ""
             lines.append(self.say("compare", first=name(a), second=name(b), signed=f"{diff:+g}",
                                   amount=fmt(abs(diff)), unit=self._unit(a).strip() if self.lang == "zh" else "",
                                   direction=self.m["more" if diff > 0 else "less"], percent=percent))

@@ -29,7 +29,11 @@ def zh_nouns(text: str) -> list[str]:
     """Chinese nouns of two characters or more (jieba's part-of-speech tags): what a question asks about, as
     opposed to how it asks (verbs, measure words)."""
     return [w.word for w in _posseg().cut(text) if len(w.word) > 1 and _CJK.search(w.word)
-            and (w.flag.startswith("n") or w.flag == "vn")]
+            and (w.flag.startswith("n") or w.flag == "vn") and w.flag not in _NAMES]
+
+
+# Names of places, people and organisations: who or where, never what is counted.
+_NAMES = frozenset({"ns", "nr", "nt", "nrt", "nrfg"})
 
 
 @cache

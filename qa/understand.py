@@ -46,7 +46,7 @@ _CUES: dict[Operation, re.Pattern[str]] = {
     "total": re.compile(r"合计|总和|加起来|所有(?:机关|单位|部门)|全部(?:机关|单位|部门)|各(?:机关|单位|部门)|"
                         r"altogether|all agencies|across agencies|combined|\bsum\b"),
     "compare": re.compile(r"比较|对比|相比|比上年|变化|增加|减少|增长|下降|多了|少了|相差|差异|差多少|多多少|少多少|"
-                          r"多还是少|\bvs\.?\b|versus|compar|difference|change|increase|decrease|\bmore than\b|"
+                          r"多还是少|增减|\bvs\.?\b|versus|compar|difference|change|increase|decrease|\bmore than\b|"
                           r"fewer|\bthan\b|\bmore or\b"),
 }
 # What a comparison of two agencies is measured against comes right after these: "A 比 B", "A than B", "与 B 相比".
@@ -65,6 +65,8 @@ _QUANTITY = re.compile(r"多少|几[个件项次篇条]|数量|金额|[^\s]率|�
                        r"\brate\b|percentage|ratio")
 # A question about a whole row or block, not one number ("行政复议的结果如何", "how were the requests handled").
 _BREAKDOWN = re.compile(r"如何|怎样|怎么样|情况|分布|构成|breakdown|how (?:were|was|did)|\boutcomes?\b|\bresults?\b")
+# The change asked as a share of the base ("增长了百分之多少", "by what percentage").
+_PERCENT = re.compile(r"百分之|百分比|增长率|增幅|降幅|percentage|percent")
 _FOLLOW_COLUMN = re.compile(r"^(?:那|那么|按|and|what about|how about|by)\b|呢[?？]?$", re.IGNORECASE)
 # Several quantities in one question: clauses of their own ("收到多少申请？其中自然人多少？"), or names joined
 # before 分别 / respectively ("予以公开和不予公开分别是多少").
@@ -99,6 +101,7 @@ class _Said:
     operation: Operation | None = None
     narrative: bool = False
     quantity: bool = False
+    percent: bool = False
     base_agency: str | None = None  # what a comparison of two agencies is measured against (A 比 B: B)
     unaccounted: tuple[str, ...] = ()
     content: tuple[str, ...] = ()
@@ -185,6 +188,7 @@ def _parse(text: str, index: AgencyIndex, matcher: MetricMatcher) -> _Said:
         operation=operation,
         narrative=narrative and not quantity,
         quantity=quantity,
+        percent=bool(_PERCENT.search(rest)),
         base_agency=_base_agency(norm, agencies),
         unaccounted=_unaccounted(_without_cues(rest), metrics, matcher),
         content=tuple(sorted(content_words(rest))),
@@ -234,7 +238,8 @@ def _without_cues(text: str) -> str:
 def _mostly_unexplained(text: str, metric: Metric, matcher: MetricMatcher) -> bool:
     """An English question whose content words the metric explains fewer of than it leaves unexplained asks
     about something else ("agricultural subsidy notices published" is not 本年新公开数量)."""
-    explained = matcher.explained_words(metric, text) | matcher.label_words(metric, text)
+    text = _PERCENT.sub(" ", _without_cues(text))
+    explained = matcher.phrase_words(metric)
     words = {w for w in en_tokens(text) if w not in _FILLER_EN or w in explained}
     return len(words - explained) > len(explained & words)
 
@@ -249,6 +254,8 @@ def _unaccounted(text: str, metrics: tuple[Metric, ...], matcher: MetricMatcher)
     for metric in metrics:
         explained |= matcher.explained_words(metric, text) | matcher.label_words(metric, text)
         explained |= matcher.phrase_words(metric)
+        for phrase in matcher.phrases(metric):  # a label said whole is accounted for, however jieba cuts it
+            text = text.replace(phrase, " ")
     zh = [w for w in zh_nouns(text) if w not in _SUBJECT_ZH and not any(w in e or e in w for e in explained)]
     # English participles (closed, published, handled) say what was done to the things counted, not what they are.
     nouns = " ".join(w for w in re.findall(r"[a-z]+", text) if not w.endswith(("ed", "ing")))
@@ -352,6 +359,7 @@ def _query(question: str, said: _Said) -> Query:
         misprints=said.misprints,
         year_offsets=said.offsets,
         quantity=said.quantity,
+        percent=said.percent,
         unaccounted=said.unaccounted,
         content=said.content,
         topic=said.topic,

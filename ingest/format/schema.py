@@ -85,7 +85,7 @@ TABLE2 = (
         section="proactive",
         columns=_DECISION_COLUMNS,
         rows=(
-            Label("licensing", "行政许可", "administrative licensing decisions, permits approved"),
+            Label("licensing", "行政许可", "administrative licensing decisions, permits approved or granted"),
             Label(
                 "other_services",
                 "其他对外管理服务事项",
