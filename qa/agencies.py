@@ -331,26 +331,32 @@ class AgencyIndex:
             if not named and not asked:
                 continue
             said = {stems[k] for k in range(a, b)}
-            owners = [p[2] for p in named]
+            place_only = not asked and not said & _EN_ORGAN_HEADS
             near = any(p[3] for p in named)
-            if named and asked and not self._scores(_narrowed(set(self.entries), [set(o) for o in owners]), asked,
-                                                    said):
+            best = self._english_best([p[2] for p in named], asked, said, place_only)
+            if not best and named and not near:
                 # Suining asked where 睢宁县人民政府 is printed right and 雎宁县行政审批局 misprinted.
-                owners, near = [self._near_english(words[p[0]]) for p in named], True
-            pool = _narrowed(set(self.entries), [set(o) for o in owners])
-            if not asked and not said & _EN_ORGAN_HEADS:  # a place alone: its own government
-                best = _best(dict.fromkeys((x for x in pool if any(o.get(x) for o in owners)
-                                            and self.entries[x].government), 1))
-            else:
-                best = _best(self._scores(pool, asked, said))
+                best = self._english_best([self._near_english(words[p[0]]) for p in named], asked, said,
+                                          place_only)
+                near = bool(best)
             if best:
-                found.append((where[0], best, not asked and not said & _EN_ORGAN_HEADS))
+                found.append((where[0], best, place_only))
                 spans.append(where)
                 if near and len(best) == 1:  # Bozhou asked, 毫州市教育局 printed
                     misprints += [(words[p[0]], best[0]) for p in named]
             else:
                 unknown = unknown or " ".join(words[a:b])
         return found, spans, unknown, misprints
+
+    def _english_best(self, owners: list[dict[str, bool]], asked: set[str], said: set[str],
+                      place_only: bool) -> tuple[str, ...]:
+        """The agencies an English phrase fits best, given its places' owners: a place alone means the place's
+        own government; otherwise the organ words decide."""
+        pool = _narrowed(set(self.entries), [set(o) for o in owners])
+        if place_only:
+            return _best(dict.fromkeys((x for x in pool if any(o.get(x) for o in owners)
+                                        and self.entries[x].government), 1))
+        return _best(self._scores(pool, asked, said))
 
     def _scores(self, pool: set[str], asked: set[str], said: set[str]) -> dict[str, int]:
         """How well each agency of `pool` fits an English phrase: every organ word asked must be its own."""

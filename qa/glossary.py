@@ -56,6 +56,15 @@ _RAW: dict[str, tuple[str, ...]] = {
     # requests and fees
     "application": ("申请",), "applicant": ("申请人",), "request": ("申请", "诉求"),
     "fee": ("费",), "charge": ("收费", "收取", "费"), "charged": ("收费", "收取", "费"), "collect": ("收取", "收费"),
+    # quantities reports are asked about, printed or not
+    "satisfaction": ("满意",), "satisfied": ("满意",), "rate": ("率",), "average": ("平均",),
+    "days": ("天数", "工作日", "个工作日"),
+    "cost": ("经费", "费用", "成本"), "spend": ("经费", "花费", "支出"), "expenditure": ("支出", "经费"),
+    "fund": ("资金", "经费"), "funding": ("资金", "经费"), "letter": ("信函", "来信"),
+    "mail": ("信函", "邮寄"), "questionnaire": ("问卷",), "survey": ("调查", "问卷"), "solicitation": ("征集",),
+    "subsidy": ("补贴", "补助"), "notice": ("通知", "公告", "公示"), "batch": ("批次",),
+    "test": ("检测", "抽检", "检验"), "product": ("产品",), "edible": ("食用",), "agricultural": ("农业", "农产品"),
+    "post": ("推文", "发布", "文章"),
     # problems and improvements
     "problem": ("问题", "不足", "差距", "短板"), "shortcoming": ("不足", "问题", "差距", "短板"),
     "weakness": ("不足", "薄弱", "问题"), "gap": ("差距", "不足"), "issue": ("问题",), "deficiency": ("不足",),

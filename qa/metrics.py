@@ -202,6 +202,11 @@ def _common_prefix(keys: list[str]) -> str:
     return "_".join(common) or keys[0]
 
 
+def _said_whole(options: list[Option], text: str) -> set[str]:
+    """The words of the options whose printed labels (three characters or more) `text` says whole."""
+    return {t for o in options for p in o.phrases if len(p) >= 3 and p in text for t in _zh(p)}
+
+
 class MetricMatcher:
     """Scores questions against every row and column of the standard tables; thread-safe."""
 
@@ -247,12 +252,14 @@ class MetricMatcher:
 
     def _best_pair(self, opts: _TableOptions, tokens: set[str], text: str) -> tuple[Option | None, Option | None,
                                                                                      float]:
-        """Best row and column together; a word serves one of them only (其他处理 is not 其他 + 处理)."""
-        row, row_score, used = self._best(opts.rows, tokens, text)
-        column, col_score, _ = self._best(opts.columns, tokens - used, text)
+        """Best row and column together; a word serves one of them only (其他处理 is not 其他 + 处理), and the words
+        of a label printed whole in the question belong to that label (法律 of 法律服务机构 names no row)."""
+        in_rows, in_columns = _said_whole(opts.rows, text), _said_whole(opts.columns, text)
+        row, row_score, used = self._best(opts.rows, tokens - in_columns, text)
+        column, col_score, _ = self._best(opts.columns, tokens - used - in_rows, text)
         by_row = (row, column, row_score + col_score)
-        column2, col_score2, used2 = self._best(opts.columns, tokens, text)
-        row2, row_score2, _ = self._best(opts.rows, tokens - used2, text)
+        column2, col_score2, used2 = self._best(opts.columns, tokens - in_rows, text)
+        row2, row_score2, _ = self._best(opts.rows, tokens - used2 - in_columns, text)
         by_column = (row2, column2, row_score2 + col_score2)
         return by_row if by_row[2] >= by_column[2] else by_column
 

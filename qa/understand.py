@@ -77,6 +77,8 @@ _JOINED = re.compile(r"[和与及、，,]|\band\b|\bor\b")
 _SUBJECT_WORDS = ("政府 信息 政府信息 公开 信息公开 政府信息公开 政务公开 申请 报告 年度 年报 工作 情况 部门 单位 机关 "
                   "全年 本年 当年 一年 多少 几件 数量 件数 总数 总量 数目 数字 个数 合计 总计 一共 共计")
 _SUBJECT_ZH = frozenset(_SUBJECT_WORDS.split())
+# What every question is about, in English: it explains nothing.
+_SUBJECT_EN = frozenset(en_tokens("government information disclosure"))
 _FILLER_EN = frozenset(en_tokens(
     "how many much did does do was were is are has have had the a an of in on for by to from with its their it "
     "this that these those there what which who total number count amount year annual report reported according "
@@ -162,17 +164,18 @@ def _parse(text: str, index: AgencyIndex, matcher: MetricMatcher) -> _Said:
         rest = _CUES["compare"].sub(" ", rest)
     prose = bool(_PROSE_NUMBERS.search(rest))
     metrics = () if prose else _metrics(rest, matcher)
-    if metrics and _mostly_unexplained(rest, metrics[0], matcher):
-        metrics = ()
     things = glossary.things_named(rest)
-    if metrics and things and len(things) >= len(matcher.explained_words(metrics[0], rest)):
-        # "new-media accounts" shares "new" with 本年新收, but more of its words name things only prose reports.
+    # "satisfaction rate" shares "public" with 要求提供公开出版物, and "new-media accounts" shares "new" with
+    # 本年新收: when more of a question's words name something else, no cell answers it (not even a near one).
+    elsewhere = bool(metrics) and (_mostly_unexplained(rest, metrics[0], matcher) or (
+        bool(things) and len(things) >= len(matcher.explained_words(metrics[0], rest))))
+    if elsewhere:
         metrics = ()
     quantity = bool(_QUANTITY.search(rest)) and not prose
     narrative = _asks_narrative(rest, metrics[0] if metrics else None, matcher)
     if len(metrics) == 1 and not quantity and _BREAKDOWN.search(rest) and (parts := matcher.breakdown(metrics[0])):
         metrics, narrative = parts, False  # 行政复议的结果如何: the block's cells, not a paragraph
-    if not metrics and not narrative and not things and len(content_words(rest)) >= 2:
+    if not metrics and not elsewhere and not narrative and not things and len(content_words(rest)) >= 2:
         found = matcher.match_by_embedding(rest)
         metrics = (found,) if found else ()
     named = agencies.agencies or agencies.candidates or agencies.unknown
@@ -240,7 +243,7 @@ def _mostly_unexplained(text: str, metric: Metric, matcher: MetricMatcher) -> bo
     about something else ("agricultural subsidy notices published" is not 本年新公开数量)."""
     text = _PERCENT.sub(" ", _without_cues(text))
     explained = matcher.phrase_words(metric)
-    words = {w for w in en_tokens(text) if w not in _FILLER_EN or w in explained}
+    words = {w for w in en_tokens(text) if w not in _SUBJECT_EN and (w not in _FILLER_EN or w in explained)}
     return len(words - explained) > len(explained & words)
 
 

@@ -47,7 +47,6 @@ def test_store_is_the_html_pages_and_the_txt_only_reports():
     assert any(n.startswith("txt-only/") for n in names)
 
 
-@pytest.mark.xfail(strict=False, reason="engine work on issue #11 in progress")
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_departments_bar_per_language(departments_report, lang):
     scores = departments_report.scores_by_language()[lang]

@@ -87,7 +87,6 @@ def test_written_set_round_trips_through_the_eval_format(tmp_path):
     assert items == build(load_forms(half="dev")) and {i.tags["half"] for i in items} == {"dev"}
 
 
-@pytest.mark.xfail(strict=False, reason="engine work on issue #11 in progress")
 def test_every_variant_gives_the_gold_cell_on_a_small_store(tmp_path_factory):
     from qa import Engine
     from qa.evaluate import evaluate

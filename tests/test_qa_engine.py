@@ -207,3 +207,69 @@ def test_engine_sees_reports_ingested_after_it_started(tmp_path: Path, store: St
     assert engine.answer("2021年西藏住建厅行政处罚多少件？").kind == "refusal"
     ingest([ROOT / "corpus" / "xizang_zjt_2021.txt"], fresh)
     assert engine.answer("2021年西藏住建厅行政处罚多少件？").value == "3"
+
+
+# -- issue #11: the right cell or an honest refusal, comparisons in the question's own terms -------------------
+
+
+def test_a_change_over_years_is_later_minus_earlier_whatever_order_the_question_names(
+        engine: Engine, specs: dict[int, Spec]) -> None:
+    a = specs[2021].numbers[("requests", "new", "total")]
+    b = specs[2023].numbers[("requests", "new", "total")]
+    for question in ("武进区2023年收到的申请比2021年多多少？", "武进区2021年收到的申请比2023年少多少？",
+                     "How did Wujin District's new requests change from 2021 to 2023?"):
+        answer = engine.answer(question)
+        assert (answer.kind, answer.value) == ("compare", fmt(b - a)), question
+    percent = engine.answer("武进区2023年收到的申请比2021年增长了百分之多少？")
+    assert percent.value == f"{(b - a) / a * 100:+.1f}%" and percent.value in percent.answer
+
+
+def test_two_agencies_compare_the_same_cell_first_named_minus_second(
+        engine: Engine, specs: dict[int, Spec]) -> None:
+    wujin = specs[2021].numbers[("enforcement", "penalty", "decisions")]
+    for question, value in (("2021年武进区的行政处罚比西藏住建厅多多少件？", wujin - 3),
+                            ("2021年西藏住建厅的行政处罚比武进区多多少件？", 3 - wujin),
+                            ("2021年与武进区相比，西藏住建厅的行政处罚多多少件？", 3 - wujin)):
+        answer = engine.answer(question)
+        assert (answer.kind, answer.value) == ("compare", fmt(value)), question
+        assert {(c.agency, c.row_key) for c in answer.citations} == {(WUJIN, "penalty"), (XIZANG, "penalty")}
+
+
+@pytest.mark.parametrize("question", [
+    "2022年武进区政府信息公开申请的平均办理天数是多少？",
+    "What was the average number of days Wujin District took to answer a request in 2022?",
+    "2022年武进区政府信息公开工作的群众满意率是多少？",
+    "What satisfaction rate did the public give Wujin District's disclosure work in 2022?",
+    "2022年武进区政府信息公开工作经费预算是多少？",
+    "How large was Wujin District's disclosure budget in 2022?",
+    "2022年武进区政府网站的访问量是多少？",
+    "How many website visits did Wujin District's portal get in 2022?",
+    "2022年武进区召开了多少场新闻发布会？",
+    "How many press conferences did Wujin District hold in 2022?",
+])
+def test_quantities_no_cell_or_sentence_gives_are_refused(engine: Engine, question: str) -> None:
+    answer = engine.answer(question)
+    assert answer.kind == "refusal" and answer.value is None and not answer.citations, answer.answer
+
+
+def test_several_quantities_in_one_question_each_with_its_cell(engine: Engine, specs: dict[int, Spec]) -> None:
+    spec = specs[2022]
+    answer = engine.answer("武进区2022年收到多少申请？其中自然人多少？")
+    assert {(c.row_key, c.column_key) for c in answer.citations} == {("new", "total"), ("new", "natural_person")}
+    assert number(spec, "requests", "new", "total") in answer.answer
+    assert number(spec, "requests", "new", "natural_person") in answer.answer
+    both = engine.answer("How many requests did Wujin District grant in 2022 and how many were refused?")
+    assert {c.row_key for c in both.citations} >= {"granted", "withheld_state_secret"}
+
+
+def test_a_question_about_a_whole_block_answers_with_its_cells(engine: Engine, specs: dict[int, Spec]) -> None:
+    spec = specs[2022]
+    answer = engine.answer("武进区2022年行政复议的结果如何？")
+    assert answer.kind == "fact"
+    cells = {c.column_key: c.cell for c in answer.citations}
+    assert set(cells) == {f"review_{o}" for o in ("upheld", "corrected", "other", "pending", "total")}
+    assert all(number(spec, "review", "cases", k) in answer.answer for k in cells)
+    withheld = engine.answer("武进区2022年不予公开多少？")
+    rows = [r for r in spec.numbers if r[0] == "requests" and r[1].startswith("withheld_") and r[2] == "total"]
+    assert withheld.value == fmt(sum(spec.numbers[r] or 0 for r in rows))
+    assert len(withheld.citations) == len(rows) and "相加" in withheld.answer

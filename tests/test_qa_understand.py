@@ -159,3 +159,90 @@ def test_follow_ups_reuse_the_previous_slots() -> None:
 def test_follow_up_keeps_a_trend() -> None:
     q = understand("and Hongze?", ["Pingtan penalties 2019 to 2024"], INDEX)
     assert q.operation == "trend" and q.agencies == ("淮安市洪泽区人民政府",) and q.ask.row == "penalty"
+
+
+# -- agencies in every form people write them (issue #11) ------------------------------------------------------
+
+STORE = (
+    "平潭综合实验区行政审批局", "平潭综合实验区管理委员会办公室", "平潭综合实验区社会事业局", "沭阳县发展和改革局",
+    "沐阳县人民政府", "河北省工业和信息化厅", "河北省教育厅", "上海市科委", "淮安市洪泽区公安局",
+    "苏州工业园区管理委员会", "襄阳市发展和改革委员会", "涿州市财政局", "泉州市财政局",
+)
+NAMES = AgencyIndex(STORE)
+
+
+@pytest.mark.parametrize(("text", "agency"), [
+    ("平潭审批局", "平潭综合实验区行政审批局"),
+    ("平潭实验区行政审批局", "平潭综合实验区行政审批局"),
+    ("沭阳县发改局", "沭阳县发展和改革局"),
+    ("沭阳发改局", "沭阳县发展和改革局"),
+    ("河北省工信厅", "河北省工业和信息化厅"),
+    ("河北工信厅", "河北省工业和信息化厅"),
+    ("省教育厅", "河北省教育厅"),
+    ("上海市科学技术委员会", "上海市科委"),
+    ("洪泽公安", "淮安市洪泽区公安局"),
+    ("苏州园区管委会", "苏州工业园区管理委员会"),
+    ("苏州工业园区", "苏州工业园区管理委员会"),
+    ("Hebei Provincial Department of Education", "河北省教育厅"),
+    ("the Department of Industry and Information Technology", "河北省工业和信息化厅"),
+    ("the Pingtan Social Affairs Bureau", "平潭综合实验区社会事业局"),
+    ("Pingtan's administrative approval bureau", "平潭综合实验区行政审批局"),
+    ("Shanghai Municipal Science and Technology Commission", "上海市科委"),
+    ("Xiangyang DRC", "襄阳市发展和改革委员会"),
+    ("Suzhou Industrial Park", "苏州工业园区管理委员会"),
+    ("Hongze District Public Security Bureau", "淮安市洪泽区公安局"),
+])
+def test_agency_forms(text: str, agency: str) -> None:
+    assert NAMES.match(text).agencies == (agency,)
+
+
+@pytest.mark.parametrize(("text", "agency", "printed"), [
+    ("沭阳县2025年", "沐阳县人民政府", "沐阳县人民政府"),  # the report prints a misprint; the user types it right
+    ("沭阳县政府", "沐阳县人民政府", "沐阳县人民政府"),
+    ("Shuyang County government", "沐阳县人民政府", "沐阳县人民政府"),
+    ("襄阳市发展和攺革委员会", "襄阳市发展和改革委员会", "襄阳市发展和改革委员会"),  # the user misprints it
+    ("琢州市财政局", "涿州市财政局", "涿州市财政局"),  # a homophone slip, not 泉州
+])
+def test_names_one_character_off_are_answered_and_say_how_the_report_prints_them(
+        text: str, agency: str, printed: str) -> None:
+    match = NAMES.match(text)
+    assert match.agencies == (agency,) and match.misprints[0][1] == printed
+
+
+@pytest.mark.parametrize(("text", "unknown"), [
+    ("平潭卫健委2023年收到多少件政府信息公开申请？", "平潭卫健委"),
+    ("北京市公安局2023年", "北京市公安局"),
+    ("the Pingtan Public Security Bureau", "pingtan public security bureau"),
+    ("泰州市财政局", "泰州市财政局"),  # two real cities one character apart: never corrected
+])
+def test_agencies_the_store_does_not_hold(text: str, unknown: str) -> None:
+    match = NAMES.match(text)
+    assert match.agencies == () and match.unknown == unknown
+
+
+def test_comparison_order() -> None:
+    store = ("平潭综合实验区行政审批局", "平潭综合实验区管理委员会办公室")
+    q = understand("2024年平潭审批局比管委会办公室多多少件？", (), store)
+    assert (q.operation, q.agencies) == ("compare", store)
+    q = understand("2024年与平潭审批局相比，管委会办公室多多少件？", (), store)
+    assert q.agencies == (store[1], store[0])
+    for text in ("平潭审批局2025年比2019年多多少件？",
+                 "平潭审批局2019年比2025年少多少件？",
+                 "平潭审批局2019年和2025年相比",
+                 "How did Pingtan's approval bureau's requests change from 2019 to 2025?"):
+        assert understand(text, (), store).years == (2025, 2019), text
+    assert understand("平潭审批局2019至2025年的趋势", (), store).operation == "trend"
+
+
+def test_several_quantities_and_whole_blocks() -> None:
+    q = understand("平潭2023年收到多少申请？其中自然人多少？", (), INDEX)
+    assert [(a.row, a.column) for a in q.asks] == [("new", "total"), ("new", "natural_person")]
+    q = understand("平潭2023年予以公开和不予公开分别是多少", (), INDEX)
+    assert [a.row for a in q.asks] == ["granted", "withheld"]
+    q = understand("平潭2023年行政复议的结果如何？", (), INDEX)
+    assert not q.narrative and [a.column for a in q.asks] == [
+        "review_upheld", "review_corrected", "review_other", "review_pending", "review_total"]
+    q = understand("法律服务机构提出的申请有多少", (), INDEX)
+    assert (q.ask.row, q.ask.column) == ("new", "legal_service")
+    q = understand("因本机关不掌握相关政府信息无法提供的申请有多少", (), INDEX)
+    assert (q.ask.row, q.ask.column, q.unaccounted) == ("unavailable_not_held", "total", ())

@@ -124,7 +124,7 @@ TABLE2 = (
         section="proactive",
         columns=(
             Label("projects", "采购项目数量", "number of procurement projects"),
-            Label("amount", "采购总金额", "total procurement amount, money spent (yuan)", unit="元"),
+            Label("amount", "采购总金额", "total procurement amount, money spent, spending (yuan)", unit="元"),
         ),
         rows=(Label("procurement", "政府集中采购", "government centralized procurement"),),
         templates=(T2019,),
