@@ -2,7 +2,7 @@
 title, page metadata and the body's own words.
 
 The title names the agency and the year. A page saved without its title still says who wrote it: the body
-names its agency as the subject of the report (`平潭综合实验区2022年政府信息公开工作…`, `XX局（以下简称“我局”）`),
+names its agency as the subject of the report (`青石县2022年政府信息公开工作…`, `XX局（以下简称“我局”）`),
 in the sentence that says who compiled it and whom to ask (`本报告由XX人民政府办公室编制`, `请与XX办公室联系`:
 the office's owner), in the signature above the date, and in the sentences that open with it; and it calls itself
 我局/我厅/我区 throughout. `body_agency` reads every such place as evidence for a candidate agency (names read
@@ -260,7 +260,8 @@ class _Candidate:
         return evidence - SELF_REFERENCE if top >= _SELF_REFERENCES and not own else evidence
 
     def source(self) -> str:
-        return max(self.kinds, key=lambda kind: WEIGHTS[kind])
+        """The strongest kind of evidence for it (WEIGHTS lists them strongest first)."""
+        return next(kind for kind in WEIGHTS if kind in self.kinds)
 
     def name(self) -> str:
         """How the report prints it: a government as `PLACE人民政府` when printed so, else by its place (areas
@@ -284,7 +285,8 @@ def body_agency(body: list[str], closing: list[str], publishers: list[str]) -> t
             found[mention.at] = mention
     published = (read_whole(p) for p in (_publisher(norm(x)) for x in publishers) if p)
     mentions = [*found.values(), *(_Mention(owner(n), "meta", -1 - i) for i, n in enumerate(published) if n)]
-    candidates = _candidates(mentions)
+    cited = Counter(p for m in _BOOK.finditer(text) if (name := read_name(m.group()[1:])) for p in name.places)
+    candidates = _candidates(mentions, cited)
     if not candidates:
         return None
     references = Counter(m.group(1) for m in _REFERENCE.finditer(masked)
@@ -298,7 +300,7 @@ def body_agency(body: list[str], closing: list[str], publishers: list[str]) -> t
 
 
 def _joined(body: list[str]) -> tuple[str, list[int]]:
-    """The body as one text, wrapped lines joined (`请与淮安市洪` / `泽区人民政府办公室联系`), and where each line
+    """The body as one text, wrapped lines joined (`请与常州市武` / `进区人民政府办公室联系`), and where each line
     starts in it."""
     out, starts, at = [], [], 0
     for i, line in enumerate(body):
@@ -368,14 +370,16 @@ def _clauses(text: str):
             yield _Mention(name, "body:subject" if year else "body:mention", at)
 
 
-def _candidates(mentions: list[_Mention]) -> list[_Candidate]:
+def _candidates(mentions: list[_Mention], cited: Counter[str]) -> list[_Candidate]:
     """Mentions grouped by the agency they name: a government by its place, an organ by its place and full
-    organ; a bare level (区住建厅, 市科委) is the place of that level the report names most."""
+    organ; a bare level (区住建厅, 省教育厅) is the place of that level the report names most as a name's place,
+    else in passing or in the documents it cites (`cited`, `《河北省政府信息公开规定》`)."""
     named = Counter(place for m in mentions for place in m.name.places if not is_bare(place) and not _loose(m))
     named = Counter(_unglued(place, named) for place in named.elements())
+    passing = cited + Counter(p for m in mentions if _loose(m) for p in m.name.places if not is_bare(p))
     by_key: dict[tuple[str, str], _Candidate] = {}
     for mention in mentions:
-        places = _resolve(mention.name.places, named)
+        places = _resolve(mention.name.places, named, passing)
         if not places or (_loose(mention) and places[-1] not in named):
             continue
         organ = mention.name.organ
@@ -418,18 +422,21 @@ def _organ_key(organ: str) -> str:
     return next((head for head, shorts in ORGAN_HEADS if organ in shorts), expand_organ(organ))
 
 
-def _resolve(places: tuple[str, ...], named: Counter[str]) -> tuple[str, ...]:
-    """Bare levels made the place they stand for, words glued before a place (`现将沐阳县`) dropped."""
+def _resolve(places: tuple[str, ...], named: Counter[str], passing: Counter[str]) -> tuple[str, ...]:
+    """Bare levels made the place they stand for, words glued before a place (`现将青石县`) dropped."""
     if not places:
         return places
     if not is_bare(places[0]):
         return (_unglued(places[0], named), *places[1:])
-    fits = [place for place, _ in named.most_common() if level(place).endswith(places[0]) or place.endswith(places[0])]
-    return (fits[0], *places[1:]) if fits else ()
+    for pool in (named, passing):
+        fits = [place for place, _ in pool.most_common() if level(place).endswith(places[0])]
+        if fits:
+            return (fits[0], *places[1:])
+    return ()
 
 
 def _unglued(place: str, named: Counter[str]) -> str:
-    """`现将沐阳县` is 沐阳县 when the report names 沐阳县 elsewhere: where a name starts, the text does not say."""
+    """`现将青石县` is 青石县 when the report names 青石县 elsewhere: where a name starts, the text does not say."""
     glued = [other for other in named if other != place and place.endswith(other) and len(stem(other)) >= 2]
     return max(glued, key=len, default=place)
 

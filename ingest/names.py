@@ -20,7 +20,7 @@ import logging
 import re
 from dataclasses import dataclass
 from functools import cache
-from itertools import product
+from itertools import product, takewhile
 
 # Levels of the places a name starts with, longest first (自治区 before 区). 片区 and 街道 are areas within a
 # district that have their own administration (片区管理局, 街道办事处).
@@ -404,12 +404,10 @@ _NAME_TAGS = ("n", "j")
 
 def read_name(text: str) -> AgencyName | None:
     """The agency name `text` opens with, where nothing marks its end: its places, then the longest organ the
-    vocabulary knows (`known_organ`), or the places alone (`平潭综合实验区坚持…`: that place's government).
+    vocabulary knows (`known_organ`), or the places alone (`青石县坚持…`: that place's government).
     A level alone is a place too (`区住建厅`: places ("区",); `is_bare`). None when `text` opens with
     no place, or with words that only end like one (`深入推进全市…`)."""
-    places = list(_places_at(text))
-    if not all(map(_looks_like_place, places)):
-        return None
+    places = list(takewhile(_looks_like_place, _places_at(text)))  # `省教育厅按照省…`: 省 + 教育厅
     if not places:
         bare = next((lv for lv in PLACE_LEVELS if text.startswith(lv)), "")
         organ = _organ_at(text[len(bare):]) if bare else ""
@@ -420,7 +418,7 @@ def read_name(text: str) -> AgencyName | None:
             return AgencyName(text[: at + len(organ)], tuple(places), organ)
         if not _HAN_RUN.match(text, at).group() or (len(places) == 1 and len(stem(places[0])) >= 2):
             return AgencyName(text[:at], tuple(places), "")  # a one-character stem before words: `将县直单位`
-        places.pop()  # `平潭综合实验区认真落实省…`: the last "place" was words
+        places.pop()
     return None
 
 
@@ -430,7 +428,7 @@ def read_whole(text: str) -> AgencyName | None:
     parsed = parse_name(text)
     places, organ = parsed.places, parsed.organ
     if not all(map(_looks_like_place, places)):
-        return None
+        places = ()  # `省教育厅按照省` is no place
     if not places:
         bare = next((lv for lv in PLACE_LEVELS if text.startswith(lv)), "")
         places, organ = ((bare,), text[len(bare):]) if bare else ((), "")
@@ -447,8 +445,8 @@ def is_bare(place: str) -> bool:
 
 
 def owner(name: AgencyName) -> AgencyName:
-    """The agency an office or division belongs to: 淮安市洪泽区人民政府办公室 → 淮安市洪泽区人民政府,
-    平潭综合实验区管委会办公室保密与电子政务处 → 平潭综合实验区管委会, 常州市教育局办公室 → 常州市教育局.
+    """The agency an office or division belongs to: 常州市武进区人民政府办公室 → 常州市武进区人民政府,
+    青石综合实验区管委会办公室保密与电子政务处 → 青石综合实验区管委会, 常州市教育局办公室 → 常州市教育局.
     A report's contact or compiler is often such an office; the report is its owner's."""
     organ, place = name.organ, "".join(name.places)
     for cut in range(1, len(organ)):
@@ -477,7 +475,7 @@ def known_organ(organ: str) -> bool:
 
 
 def places_before(text: str) -> str:
-    """The places `text` ends with, by jieba's words (`本报告由淮安市` → 淮安市): where a name's places start is
+    """The places `text` ends with, by jieba's words (`本报告由常州市` → 常州市): where a name's places start is
     where jieba's words stop being places."""
     prefix = ""
     for word in reversed(list(_jieba().cut(text))):
@@ -510,7 +508,7 @@ def _cuts_head(organ: str, cut: int) -> bool:
 
 
 def _looks_like_place(place: str) -> bool:
-    """A place jieba knows, or a short stem whose words are names or unknown (平潭, 海坛), not verbs and adverbs
+    """A place jieba knows, or a short stem whose words are names or unknown (常州, 青石), not verbs and adverbs
     (`认真落实` + 省); only autonomous areas have long stems (西双版纳傣族自治州), not `区政府办代表` + 区."""
     tags = _word_tags()
     if place in tags:
