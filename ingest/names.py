@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from itertools import product, takewhile
 
 # Levels of the places a name starts with, longest first (自治区 before 区). 片区 and 街道 are areas within a
@@ -396,7 +396,9 @@ _HEAD_FORMS = tuple(sorted({form for head, shorts in ORGAN_HEADS for form in (he
 _HAN_RUN = re.compile(f"[{_HAN}]*")
 # Heads of the offices and divisions inside an organ (管委会办公室, 市场监督管理局办公室 …).
 _OFFICES = frozenset({"办公室", "办公厅", "办事处", "处"})
-_MAX_ORGAN = 16
+_MAX_ORGAN = 16  # an organ read where the text does not mark its end
+_MAX_NAMED_ORGAN = 32  # an organ the text marks the end of (管委会办公室保密与电子政务处)
+_MAX_NAME = 40
 _MAX_STEM = 4  # 呼和浩特, 齐齐哈尔
 # jieba's tags of words a place name may be made of (nouns, place and person names, abbreviations).
 _NAME_TAGS = ("n", "j")
@@ -434,7 +436,7 @@ def read_whole(text: str) -> AgencyName | None:
         places, organ = ((bare,), text[len(bare):]) if bare else ((), "")
         if not organ:
             return None
-    if organ and (not organ.endswith(_HEAD_FORMS) or len(organ) > 2 * _MAX_ORGAN):
+    if organ and (not organ.endswith(_HEAD_FORMS) or len(organ) > _MAX_NAMED_ORGAN):
         return None
     return AgencyName(text, tuple(places), organ)
 
@@ -458,7 +460,7 @@ def owner(name: AgencyName) -> AgencyName:
     return name
 
 
-@cache
+@lru_cache(maxsize=1 << 16)  # asked of every clause of every report: bounded
 def known_organ(organ: str) -> bool:
     """Whether `organ` is an organ the vocabulary knows: a head after a body of vocabulary words (市场监督管理局),
     a short form of one (住建厅, 科委), nothing (局), or another organ before an office (管委会办公室)."""
@@ -467,7 +469,10 @@ def known_organ(organ: str) -> bool:
     for head in _HEAD_FORMS:
         if organ.endswith(head):
             body = organ[: -len(head)]
-            if not body or body in _vocabulary_bodies() or set(units(body)) <= _vocabulary_units():
+            if not body or body in _vocabulary_bodies():
+                return True
+            # characters first: segmenting (and caching) any text that merely ends like a head costs too much
+            if set(body) <= _vocabulary_characters() and set(units(body)) <= _vocabulary_units():
                 return True
             if head in _OFFICES and known_organ(body):
                 return True
@@ -493,7 +498,7 @@ def level_references(place: str) -> tuple[str, ...]:
 
 
 def _places_at(text: str) -> tuple[str, ...]:
-    return parse_name(text[: 8 * len(PLACE_LEVELS)]).places
+    return parse_name(text[:_MAX_NAME]).places
 
 
 def _organ_at(text: str) -> str:
@@ -529,6 +534,11 @@ def _word_tags() -> dict[str, str]:
 @cache
 def _vocabulary_units() -> frozenset[str]:
     return frozenset({unit for body in ORGAN_WORDS for unit in units(body)} | _GENERIC | set(_CONJUNCTIONS))
+
+
+@cache
+def _vocabulary_characters() -> frozenset[str]:
+    return frozenset("".join(_vocabulary_units()))
 
 
 @cache
