@@ -7,7 +7,7 @@ in the sentence that says who compiled it and whom to ask (`本报告由XX人民
 the office's owner), in the signature above the date, and in the sentences that open with it; and it calls itself
 我局/我厅/我区 throughout. `body_agency` reads every such place as evidence for a candidate agency (names read
 by their structure, `ingest.names`) and takes a candidate only when it clearly wins. The year comes from the
-title, else the statistics period, else the year the overview mostly speaks of.
+title, else the statistics period, else the year the overview (else the whole body) speaks of most.
 """
 
 from __future__ import annotations
@@ -55,9 +55,9 @@ _PUBLISHER = re.compile(r"(?:发布机构|来源)[:：]? ?(.+?)(?: 发布日期.
 
 
 @dataclass(frozen=True)
-class Identity:
-    """Who and when a report is about, and the evidence that said so (`title`, `meta`, `body:…`, `period`,
-    `overview`), as `reportqa list --json` shows it."""
+class Attribution:
+    """Who and when a report is about, and the evidence that said so (`title`, `meta`, `body:…` (WEIGHTS),
+    `period`, `overview`, `body`), as `reportqa list --json` shows it."""
 
     agency: str | None
     year: int | None
@@ -134,11 +134,11 @@ def agency_year(
     closing: list[str],
     overview: list[str],
     publishers: list[str],
-) -> Identity:
+) -> Attribution:
     """Agency and year from the title, else from page metadata and the body (`body_agency`); the year from the
-    title, else the statistics period (`统计期限为2022年1月1日至12月31日`), else the overview's dominant year —
-    never the publication date, which falls in the next year. `closing` are the lines after the body (a
-    signature dated on its own line, `XX局2024年1月5日`, is left out of the body)."""
+    title, else the statistics period (`统计期限为2022年1月1日至12月31日`), else the overview's dominant year,
+    else the body's — never the publication date, which falls in the next year. `closing` are the lines after
+    the body (a signature dated on its own line, `XX局2024年1月5日`, is left out of the body)."""
     parsed = _parse_title(norm(title)) if title else None
     agency, year = parsed if parsed else (_UNDATED.match(norm(title)), None)
     agency = agency.group(1) if isinstance(agency, re.Match) else agency
@@ -159,7 +159,7 @@ def agency_year(
             year_source = "body"
     if agency:
         agency = _fullest(agency, "".join(body))
-    return Identity(agency, year, agency_source, year_source)
+    return Attribution(agency, year, agency_source, year_source)
 
 
 def _dominant_year(lines: list[str]) -> int | None:
