@@ -67,6 +67,7 @@ def test_mini_txt() -> None:
     report = read(DATA / "mini.txt")
     assert (report.agency, report.year, report.source_format) == ("青石县人民政府", 2022, "txt")
     assert report.title == "青石县人民政府2022年政府信息公开工作年度报告"
+    assert (report.agency_source, report.year_source) == ("meta", "meta")  # its 标题 line
     assert report.publish_date == "2023-01-20"
     assert report.source == "mini.txt" and len(report.content_hash) == 64
     assert keys(report) == ALL_KEYS
@@ -378,6 +379,7 @@ def test_corpus_file(shared_corpus: Path, name: str) -> None:
     printed, manifest, year, expected_keys = EXPECTED[name]
     report = read(shared_corpus / name)
     assert (report.agency, report.year) == (printed, year)
+    assert report.agency_source == report.year_source and report.agency_source in ("title", "meta")
     assert keys(report) == expected_keys
     assert_faithful(report)
     if manifest:
