@@ -18,6 +18,8 @@ from ingest.errors import MissingMetadata, NotAReport
 from ingest.model import Cell, Line, Report, Section, Table
 from ingest.normalize import norm, scrub
 
+_CLOSING = 3  # lines after the body where a signature dated on its own line may stand
+
 
 def assemble(draft: Draft, *, agency: str | None = None, year: int | None = None) -> Report:
     """Turn a reader's draft into a Report; `agency`/`year` (CLI --agency/--year) win over the file."""
@@ -26,7 +28,7 @@ def assemble(draft: Draft, *, agency: str | None = None, year: int | None = None
     raw = [line for line in draft.lines if not FOOTER.match(norm(line.text))]
     index_of = {id(line): i for i, line in enumerate(raw)}
     norms = [norm(line.text) for line in raw]
-    title_rows, title = metadata.find_title(norms, draft.titles)
+    title_rows, title, title_source = metadata.find_title(norms, draft.titles)
     start, end = body_bounds(raw, norms, title_rows, metadata.is_signature)
     lines, offset = [], 0
     for line in raw[start:end]:
@@ -37,9 +39,13 @@ def assemble(draft: Draft, *, agency: str | None = None, year: int | None = None
     tables = _tables(draft, raw, index_of, lines, start, built)
     text = "\n".join(norms)
     _check_is_report(source, title, built, tables, text)
-    found_agency, found_year = metadata.agency_year(title, text, norms[start:end], draft.publishers)
-    agency = agency or found_agency
-    year = year or found_year
+    overview = [line.norm for section in built if section.key == "overview" for line in section.lines]
+    closing = norms[end : end + _CLOSING]
+    found = metadata.agency_year(title, title_source, text, norms[start:end], closing, overview, draft.publishers)
+    agency_source = "cli" if agency else found.agency_source
+    year_source = "cli" if year else found.year_source
+    agency = agency or found.agency
+    year = year or found.year
     missing = [name for name, value in (("agency", agency), ("year", year)) if not value]
     if missing:
         raise MissingMetadata(source, f"cannot find the {' and '.join(missing)} in the file; pass --agency/--year")
@@ -54,6 +60,8 @@ def assemble(draft: Draft, *, agency: str | None = None, year: int | None = None
         sections=built,
         tables=tables,
         publish_date=metadata.publish_date(draft.dates, norms, norms[start:end]),
+        agency_source=agency_source,
+        year_source=year_source,
     )
 
 

@@ -99,6 +99,11 @@ class Report:
     tables: tuple[Table, ...]
     publish_date: str | None = None  # ISO date when the page states one
     template: Template | None = None  # table layout version, when recognised
+    # The evidence that named the agency and the year: "title" (printed in the body), "meta" (page metadata),
+    # "body:subject", "body:signature", "body:contact" … (ingest.metadata.WEIGHTS), "period", "overview",
+    # "body" (the year the body speaks of most), or "cli" (--agency/--year).
+    agency_source: str | None = None
+    year_source: str | None = None
 
     @property
     def id(self) -> str:

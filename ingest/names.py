@@ -19,8 +19,8 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from functools import cache
-from itertools import product
+from functools import cache, lru_cache
+from itertools import product, takewhile
 
 # Levels of the places a name starts with, longest first (自治区 before 区). 片区 and 街道 are areas within a
 # district that have their own administration (片区管理局, 街道办事处).
@@ -242,11 +242,18 @@ def parse_name(name: str) -> AgencyName:
     """Split 淮安市洪泽区人民政府 into places (淮安市, 洪泽区) and organ 人民政府."""
     places: list[str] = []
     rest = name
-    while (match := _PLACE.match(rest)) and match.group()[0] not in _NOT_PLACE_STARTS and not any(
+    while (match := _PLACE.match(rest)) and _may_be_place(match.group()) and not any(
             c in match.group() for c in _CONJUNCTIONS):
         places.append(match.group())
         rest = rest[match.end():]
     return AgencyName(name, tuple(places), rest)
+
+
+def _may_be_place(place: str) -> bool:
+    """Not a word that only ends like a place (全市, 社区), unless jieba knows it as one (三明市, 新疆维吾尔自治区)."""
+    if place[0] not in _NOT_PLACE_STARTS:
+        return True
+    return len(stem(place)) >= 2 and _word_tags().get(place) == "ns"
 
 
 def split_organ(organ: str) -> tuple[str, str]:
@@ -406,3 +413,162 @@ def acronym(organ: str) -> str:
 
 
 _MIN_ACRONYM = 3
+
+
+# --- names in running text -----------------------------------------------------------------------------------
+# Reading who a report is of (ingest.metadata) finds names inside sentences, where the text shows where a name
+# starts (a clause start, 由, 请与) but rarely where it ends.
+
+# Every head and short head an organ name may end with, longest first.
+_HEAD_FORMS = tuple(sorted({form for head, shorts in ORGAN_HEADS for form in (head, *shorts)}, key=len, reverse=True))
+_HAN_RUN = re.compile(f"[{_HAN}]*")
+# Heads of the offices and divisions inside an organ (管委会办公室, 市场监督管理局办公室 …).
+_OFFICES = frozenset({"办公室", "办公厅", "办事处", "处"})
+_MAX_ORGAN = 16  # an organ read where the text does not mark its end
+_MAX_NAMED_ORGAN = 32  # an organ the text marks the end of (管委会办公室保密与电子政务处)
+_MAX_NAME = 40
+_MAX_STEM = 4  # 呼和浩特, 齐齐哈尔
+# jieba's tags of words a place name may be made of (nouns, place and person names, abbreviations).
+_NAME_TAGS = ("n", "j")
+
+
+def read_name(text: str) -> AgencyName | None:
+    """The agency name `text` opens with, where nothing marks its end: its places, then the longest organ the
+    vocabulary knows (`known_organ`), or the places alone (`青石县坚持…`: that place's government).
+    A level alone is a place too (`区住建厅`: places ("区",); `is_bare`). None when `text` opens with
+    no place, or with words that only end like one (`深入推进全市…`)."""
+    places = list(takewhile(_looks_like_place, _places_at(text)))  # `省教育厅按照省…`: 省 + 教育厅
+    if not places:
+        bare = next((lv for lv in PLACE_LEVELS if text.startswith(lv)), "")
+        organ = _organ_at(text[len(bare):]) if bare else ""
+        return AgencyName(bare + organ, (bare,), organ) if organ else None
+    while places:
+        at = sum(map(len, places))
+        if organ := _organ_at(text[at:]):
+            return AgencyName(text[: at + len(organ)], tuple(places), organ)
+        if not _HAN_RUN.match(text, at).group() or (len(places) == 1 and len(stem(places[0])) >= 2):
+            return AgencyName(text[:at], tuple(places), "")  # a one-character stem before words: `将县直单位`
+        places.pop()
+    return None
+
+
+def read_whole(text: str) -> AgencyName | None:
+    """`text` as one agency name, when the text shows where it ends (a signature line, `请与…联系`): places (or a
+    bare level) and an organ with a head, whatever its body, or places alone; None when it is none."""
+    parsed = parse_name(text)
+    places, organ = parsed.places, parsed.organ
+    if not all(map(_looks_like_place, places)):
+        places = ()  # `省教育厅按照省` is no place
+    if not places:
+        bare = next((lv for lv in PLACE_LEVELS if text.startswith(lv)), "")
+        places, organ = ((bare,), text[len(bare):]) if bare else ((), "")
+        if not organ:
+            return None
+    if organ and (not organ.endswith(_HEAD_FORMS) or len(organ) > _MAX_NAMED_ORGAN):
+        return None
+    return AgencyName(text, tuple(places), organ)
+
+
+def is_bare(place: str) -> bool:
+    """A level alone (区, 实验区): how a text names the place it is about (区住建厅, 市科委, 实验区政府)."""
+    return place in PLACE_LEVELS
+
+
+def owner(name: AgencyName) -> AgencyName:
+    """The agency an office or division belongs to: 常州市武进区人民政府办公室 → 常州市武进区人民政府,
+    青石综合实验区管委会办公室保密与电子政务处 → 青石综合实验区管委会, 常州市教育局办公室 → 常州市教育局.
+    A report's contact or compiler is often such an office; the report is its owner's."""
+    organ, place = name.organ, "".join(name.places)
+    for cut in range(1, len(organ)):
+        first, rest = organ[:cut], organ[cut:]
+        if not rest.endswith(_HEAD_FORMS):
+            continue
+        if first in GOVERNMENT_HEADS or (known_organ(first) and not _cuts_head(organ, cut)):
+            return AgencyName(place + first, name.places, first)
+    return name
+
+
+@lru_cache(maxsize=1 << 16)  # asked of every clause of every report: bounded
+def known_organ(organ: str) -> bool:
+    """Whether `organ` is an organ the vocabulary knows: a head after a body of vocabulary words (市场监督管理局),
+    a short form of one (住建厅, 科委), nothing (局), or another organ before an office (管委会办公室)."""
+    if organ in _full_by_form():
+        return True
+    for head in _HEAD_FORMS:
+        if organ.endswith(head):
+            body = organ[: -len(head)]
+            if not body or body in _vocabulary_bodies():
+                return True
+            # characters first: segmenting (and caching) any text that merely ends like a head costs too much
+            if set(body) <= _vocabulary_characters() and set(units(body)) <= _vocabulary_units():
+                return True
+            if head in _OFFICES and known_organ(body):
+                return True
+    return False
+
+
+def places_before(text: str) -> str:
+    """The places `text` ends with, by jieba's words (`本报告由常州市` → 常州市): where a name's places start is
+    where jieba's words stop being places."""
+    prefix = ""
+    for word in reversed(list(_jieba().cut(text))):
+        parsed = parse_name(word)
+        if len(word) < 2 or parsed.places != (word,):
+            break
+        prefix = word + prefix
+    return prefix
+
+
+def level_references(place: str) -> tuple[str, ...]:
+    """How a place's government calls its place (我区, 本县 …): the last character of its level."""
+    short = (level(place) or place)[-1:]
+    return tuple(f"{p}{short}" for p in ("我", "本")) if short else ()
+
+
+def _places_at(text: str) -> tuple[str, ...]:
+    return parse_name(text[:_MAX_NAME]).places
+
+
+def _organ_at(text: str) -> str:
+    segment = _HAN_RUN.match(text).group()[:_MAX_ORGAN]
+    return next((segment[:end] for end in range(len(segment), 0, -1) if known_organ(segment[:end])), "")
+
+
+def _cuts_head(organ: str, cut: int) -> bool:
+    """A cut inside a head (卫生健康委|员会): some head that covers the character before the cut runs past it."""
+    return any(organ.startswith(head, at) and at + len(head) > cut
+               for at in range(max(0, cut - 4), cut) for head in _HEAD_FORMS)
+
+
+def _looks_like_place(place: str) -> bool:
+    """A place jieba knows, or a short stem whose words are names or unknown (常州, 青石), not verbs and adverbs
+    (`认真落实` + 省); only autonomous areas have long stems (西双版纳傣族自治州), not `区政府办代表` + 区."""
+    tags = _word_tags()
+    if place in tags:
+        return True
+    if len(stem(place)) > _MAX_STEM and not level(place).startswith("自治"):
+        return False
+    return all(len(word) < 2 or (tags.get(word) or "n").startswith(_NAME_TAGS) for word in _jieba().cut(stem(place)))
+
+
+@cache
+def _word_tags() -> dict[str, str]:
+    import jieba.posseg
+
+    _jieba()
+    return jieba.posseg.dt.word_tag_tab
+
+
+@cache
+def _vocabulary_units() -> frozenset[str]:
+    return frozenset({unit for body in ORGAN_WORDS for unit in units(body)} | _GENERIC | set(_CONJUNCTIONS))
+
+
+@cache
+def _vocabulary_characters() -> frozenset[str]:
+    return frozenset("".join(_vocabulary_units()))
+
+
+@cache
+def _vocabulary_bodies() -> frozenset[str]:
+    return frozenset(form for body in ORGAN_WORDS for form in body_forms(body))

@@ -33,7 +33,7 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS reports (
     id TEXT PRIMARY KEY, agency TEXT, year INTEGER, title TEXT, source TEXT, source_format TEXT,
     template TEXT, publish_date TEXT, content_hash TEXT, chunks INTEGER, facts INTEGER,
-    violations INTEGER, ingested_at TEXT);
+    violations INTEGER, ingested_at TEXT, agency_source TEXT, year_source TEXT);
 CREATE TABLE IF NOT EXISTS facts (
     report_id TEXT, agency TEXT, year INTEGER, template TEXT, tbl TEXT, row TEXT, col TEXT,
     row_label TEXT, column_label TEXT, raw TEXT, value REAL, unit TEXT, kind TEXT, status TEXT,
@@ -52,6 +52,8 @@ CREATE INDEX IF NOT EXISTS chunks_report ON chunks (report_id);
 CREATE TABLE IF NOT EXISTS pending (version TEXT PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 """
+# Columns added since the first stores were written: a store without them gets them on open (empty).
+_ADDED_COLUMNS = {"reports": ("agency_source TEXT", "year_source TEXT")}
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,8 @@ class ReportInfo:
     facts: int
     violations: int
     ingested_at: str
+    agency_source: str | None = None  # the evidence that named the agency (Report.agency_source)
+    year_source: str | None = None
 
 
 def _version(report_id: str, content_hash: str) -> str:
@@ -87,6 +91,7 @@ class Store:
         self._write_lock = threading.Lock()
         with self._db() as db:
             db.executescript(_SCHEMA)
+            _add_columns(db)
 
     # -- reading ---------------------------------------------------------------------------------
 
@@ -182,11 +187,16 @@ class Store:
             index(docs, self._record_manager, self._chroma, cleanup=None, source_id_key="version", key_encoder="sha256")
             with self._db() as db:
                 self._delete_rows(db, report.id)
+                info = ReportInfo(
+                    report.id, report.agency, report.year, report.title, report.source, report.source_format,
+                    report.template, report.publish_date, report.content_hash, len(chunks), len(facts),
+                    len(violations), datetime.now(UTC).isoformat(timespec="seconds"), report.agency_source,
+                    report.year_source,
+                )
+                columns = [f.name for f in fields(ReportInfo)]
                 db.execute(
-                    "INSERT INTO reports VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    (report.id, report.agency, report.year, report.title, report.source, report.source_format,
-                     report.template, report.publish_date, report.content_hash, len(chunks), len(facts),
-                     len(violations), datetime.now(UTC).isoformat(timespec="seconds")),
+                    f"INSERT INTO reports ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+                    astuple(info),
                 )
                 db.executemany(f"INSERT INTO facts VALUES ({','.join('?' * 22)})", map(_fact_to_row, facts))
                 db.executemany("INSERT INTO violations VALUES (?,?,?,?,?,?)", map(astuple, violations))
@@ -340,6 +350,14 @@ class Store:
             embedding_function=self._prefetched,
             collection_metadata={"embed_model": model, "hnsw:space": "cosine"},
         )
+
+
+def _add_columns(db: sqlite3.Connection) -> None:
+    for table, columns in _ADDED_COLUMNS.items():
+        present = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+        for column in columns:
+            if column.split()[0] not in present:
+                db.execute(f"ALTER TABLE {table} ADD COLUMN {column}")
 
 
 def _fact_to_row(f: Fact) -> tuple:

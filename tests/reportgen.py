@@ -13,7 +13,7 @@ from __future__ import annotations
 import html
 import random
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from itertools import product
 from pathlib import Path
@@ -90,6 +90,7 @@ class Style:
     junk: bool = False  # txt: `?` junk lines where the page had non-breaking spaces
     numbered_headers: bool = False  # md: Table 3 applicant columns lost as 数据1…数据6
     stacked: bool = True  # html, docx, pdf, txt: Table 2 as one grid of sub-tables (Word pages); md never
+    titled: bool = True  # False: no title line, no title or publisher metadata (a page saved without its head)
 
 
 @dataclass(frozen=True)
@@ -462,12 +463,13 @@ def _dense(grid: _Grid) -> list[list[str]]:
     return matrix
 
 
-def _body(spec: Spec, stacked: bool) -> Iterable[tuple[str, str | _Grid]]:
+def _body(spec: Spec, style: Style) -> Iterable[tuple[str, str | _Grid]]:
     """The report in reading order as ("title" | "heading" | "para" | "table", content)."""
-    yield "title", spec.title
+    if style.titled:
+        yield "title", spec.title
     for line in spec.prose["preamble"]:
         yield "para", line
-    tables = _tables(spec, stacked)
+    tables = _tables(spec, style.stacked)
     for key in SECTION_TITLES:
         yield "heading", spec.headings[key]
         for line in spec.prose.get(key, ()):
@@ -484,7 +486,7 @@ _NAV = ("首页", "政务公开", "政务服务", "互动交流", "无障碍", "
 def _html(spec: Spec, style: Style) -> str:
     e = html.escape
     out = []
-    for kind, content in _body(spec, style.stacked):
+    for kind, content in _body(spec, style):
         if kind == "title":
             out.append(f'<p class="MsoNormal" align="center"><b><span>{e(content)}</span></b></p>')
         elif kind == "heading":
@@ -514,19 +516,20 @@ def _html(spec: Spec, style: Style) -> str:
             f'<div class="footer">主办单位：{e(spec.agency)} 网站标识码：{3200000000 + spec.year}</div>\n'
             "<script>var _hmt = _hmt || []; /* 访问统计 */</script>"
         )
+    titled = style.titled
     return (
         '<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8">'
-        f"<title>{e(spec.title)}</title>"
-        f'<meta name="ArticleTitle" content="{e(spec.title)}">'
-        f'<meta name="PubDate" content="{spec.publish_date}">'
-        f'<meta name="ContentSource" content="{e(spec.agency)}"></head>\n'
-        f"<body>\n{article}\n</body></html>\n"
+        + (f"<title>{e(spec.title)}</title>" if titled else "")
+        + (f'<meta name="ArticleTitle" content="{e(spec.title)}">' if titled else "")
+        + f'<meta name="PubDate" content="{spec.publish_date}">'
+        + (f'<meta name="ContentSource" content="{e(spec.agency)}">' if titled else "")
+        + f"</head>\n<body>\n{article}\n</body></html>\n"
     )
 
 
 def _md(spec: Spec, style: Style) -> str:
     out = []
-    for kind, content in _body(spec, stacked=False):
+    for kind, content in _body(spec, replace(style, stacked=False)):
         if kind == "title":
             out.append(f"# {content}")
         elif kind == "heading":
@@ -576,7 +579,7 @@ def _traditional(text: str) -> str:
 def _txt(spec: Spec, style: Style) -> str:
     lines: list[str] = []
     rng = random.Random(f"txt|{spec.seed}|{spec.agency}|{spec.year}")
-    for kind, content in _body(spec, style.stacked):
+    for kind, content in _body(spec, style):
         if kind != "table":
             lines.append(content)
             continue
@@ -602,7 +605,7 @@ def _docx(spec: Spec, path: Path, style: Style) -> None:
     from docx.enum.text import WD_ALIGN_PARAGRAPH
 
     doc = Document()
-    for kind, content in _body(spec, style.stacked):
+    for kind, content in _body(spec, style):
         if kind == "title":
             p = doc.add_paragraph()
             p.alignment = WD_ALIGN_PARAGRAPH.CENTER
@@ -621,7 +624,7 @@ def _docx(spec: Spec, path: Path, style: Style) -> None:
                 if cell.rowspan > 1 or cell.colspan > 1:
                     target = target.merge(cells[r + cell.rowspan - 1][c + cell.colspan - 1])
                 target.text = cell.text
-    doc.core_properties.title = spec.title
+    doc.core_properties.title = spec.title if style.titled else ""
     doc.core_properties.created = doc.core_properties.modified = _published(spec)
     doc.save(str(path))
 
@@ -663,7 +666,7 @@ def _pdf(spec: Spec, path: Path, style: Style) -> None:
     pdf.add_page()
     plain = FontFace(emphasis="")
     widths = {4: (50, 40, 40, 40), 10: (8, 14, 43) + (15,) * 7, 15: (170 / 15,) * 15}
-    for kind, content in _body(spec, style.stacked):
+    for kind, content in _body(spec, style):
         if kind == "table":
             n_cols = _place(content)[2]
             pdf.set_font("cjk", size=8)
@@ -679,7 +682,8 @@ def _pdf(spec: Spec, path: Path, style: Style) -> None:
         pdf.set_font("cjk", size=size)
         pdf.multi_cell(0, size * 0.6, content, align="C" if kind == "title" else "J", new_x="LMARGIN")
         pdf.ln(1)
-    pdf.set_title(spec.title)
+    if style.titled:
+        pdf.set_title(spec.title)
     pdf.set_creation_date(_published(spec))  # fixes the file id too: same spec, same bytes
     pdf.output(str(path))
 

@@ -67,6 +67,7 @@ def test_mini_txt() -> None:
     report = read(DATA / "mini.txt")
     assert (report.agency, report.year, report.source_format) == ("青石县人民政府", 2022, "txt")
     assert report.title == "青石县人民政府2022年政府信息公开工作年度报告"
+    assert (report.agency_source, report.year_source) == ("meta", "meta")  # its 标题 line
     assert report.publish_date == "2023-01-20"
     assert report.source == "mini.txt" and len(report.content_hash) == 64
     assert keys(report) == ALL_KEYS
@@ -155,11 +156,16 @@ def test_year_from_the_statistics_period_when_the_title_has_none(tmp_path: Path)
 
 
 def test_missing_metadata_names_the_flags(tmp_path: Path) -> None:
-    path = write(tmp_path, BODY, "noname.txt")
-    with pytest.raises(MissingMetadata, match=r"noname\.txt: .*agency and year.*--agency/--year"):
+    path = write(tmp_path, BODY, "noname.txt")  # 本机关 throughout: the body never names its agency
+    with pytest.raises(MissingMetadata, match=r"noname\.txt: cannot find the agency in the file.*--agency/--year"):
         read(path)
-    report = read(path, agency="青石县人民政府", year=2022)
-    assert (report.agency, report.year) == ("青石县人民政府", 2022)
+    report = read(path, agency="青石县人民政府")
+    assert (report.agency, report.year) == ("青石县人民政府", 2022)  # 2022年 of the overview
+    assert (report.agency_source, report.year_source) == ("cli", "overview")
+    undated = write(tmp_path, BODY.replace("2022年，", ""), "undated.txt")
+    with pytest.raises(MissingMetadata, match=r"undated\.txt: cannot find the agency and year"):
+        read(undated)
+    assert read(undated, agency="青石县人民政府", year=2022).year_source == "cli"
 
 
 def test_a_news_article_is_not_a_report(tmp_path: Path) -> None:
@@ -373,6 +379,7 @@ def test_corpus_file(shared_corpus: Path, name: str) -> None:
     printed, manifest, year, expected_keys = EXPECTED[name]
     report = read(shared_corpus / name)
     assert (report.agency, report.year) == (printed, year)
+    assert report.agency_source == report.year_source and report.agency_source in ("title", "meta")
     assert keys(report) == expected_keys
     assert_faithful(report)
     if manifest:
