@@ -26,12 +26,13 @@ _COMMON_WORDS = (
     "what which how did does"
 )
 _COMMON = frozenset(_COMMON_WORDS.split())
-# Questions about these topics look first in the section that reports them (report-format.md).
+# Questions about these topics look first in the sections that report them (report-format.md): how much was
+# published proactively is told in 总体情况 and again under 主动公开政府信息情况.
 _TOPIC_SECTIONS = (
-    (re.compile(r"问题|不足|改进|整改|problem|shortcoming|improv|weakness"), "problems"),
-    (re.compile(r"处理费|收费|fee|charge"), "other"),
-    (re.compile(r"平台|网站|新媒体|公众号|培训|组织|领导|主动公开|platform|website|media|training|overall|总体|"
-                r"proactive|publish"), "overview"),
+    (re.compile(r"问题|不足|改进|整改|problem|shortcoming|improv|weakness"), ("problems",)),
+    (re.compile(r"处理费|收费|fee|charge"), ("other",)),
+    (re.compile(r"主动公开|proactive|publish"), ("overview", "proactive")),
+    (re.compile(r"平台|网站|新媒体|公众号|培训|组织|领导|platform|website|media|training|overall|总体"), ("overview",)),
 )
 MAX_SENTENCES = 3
 _DIGIT = re.compile(r"\d")
@@ -50,9 +51,9 @@ def content_words(text: str) -> set[str]:
     return {t for t in (*zh_tokens(norm), *en_tokens(norm)) if t not in _COMMON and len(t) > 1}
 
 
-def topic_section(question: str) -> str:
-    """The standard section a narrative question's topic is reported in, "" when none is implied."""
-    return next((key for pattern, key in _TOPIC_SECTIONS if pattern.search(fold(question))), "")
+def topic_sections(question: str) -> tuple[str, ...]:
+    """The standard sections a narrative question's topic is reported in, () when none is implied."""
+    return next((keys for pattern, keys in _TOPIC_SECTIONS if pattern.search(fold(question))), ())
 
 
 def extract(query: Query, chunks: Sequence[tuple[Chunk, float]], required: Sequence[str] = ()) -> NarrativeResult:
@@ -72,7 +73,7 @@ def extract(query: Query, chunks: Sequence[tuple[Chunk, float]], required: Seque
     said: set[str] = set()
     for rank, (chunk, _) in enumerate(chunks):
         heading_words = content_words(chunk.section)
-        in_topic = bool(topic) and chunk.section_key == topic
+        in_topic = chunk.section_key in topic
         # A heading says what its sentences are: those under 存在的主要问题 are problems without saying 问题.
         heading = fold(chunk.section)
         said |= {w for w, forms in rendered.items() if any(f in heading for f in forms)}

@@ -56,7 +56,7 @@ class Query:
     percent: bool = False  # asks for a change as a percentage of the base (增长了百分之多少)
     unaccounted: tuple[str, ...] = ()  # content words no agency, year, row or column explains
     content: tuple[str, ...] = ()  # the words a relevant sentence should share (agency names left out)
-    topic: str = ""  # the standard section the question's topic is reported in (问题 → problems), "" if none
+    topic: tuple[str, ...] = ()  # the standard sections the question's topic is reported in (问题 → problems)
 
     @property
     def ask(self) -> Ask | None:

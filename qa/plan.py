@@ -195,11 +195,10 @@ class _Planner:
             return self._no_report(q)
         retriever = self.corpus.retriever
         hits = retriever.search(q.question, k=self.store.settings.top_k, report_ids=report_ids)
-        topic = q.topic
-        if topic and report_ids:
-            # The section a topic is reported in is read whole: ranking may miss it across languages.
+        for key in q.topic if report_ids else ():
+            # The sections a topic is reported in are read whole: ranking may miss them across languages.
             seen = {c.id for c, _ in hits}
-            hits += [(c, 0.0) for c in retriever.section(topic, report_ids) if c.id not in seen]
+            hits += [(c, 0.0) for c in retriever.section(key, report_ids) if c.id not in seen]
         if required:
             seen = {c.id for c, _ in hits}
             forms = tuple(fold(f) for w in required for f in _renderings(w))

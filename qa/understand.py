@@ -19,7 +19,7 @@ from functools import cache
 from ingest.normalize import fold
 from qa import glossary
 from qa.agencies import AgencyIndex, AgencyMatch
-from qa.compose import content_words, topic_section
+from qa.compose import content_words, topic_sections
 from qa.metrics import Metric, MetricMatcher
 from qa.model import Ask, Operation, Query
 from qa.text import en_tokens, language, zh_nouns
@@ -107,7 +107,7 @@ class _Said:
     base_agency: str | None = None  # what a comparison of two agencies is measured against (A 比 B: B)
     unaccounted: tuple[str, ...] = ()
     content: tuple[str, ...] = ()
-    topic: str = ""
+    topic: tuple[str, ...] = ()
 
 
 @cache
@@ -171,7 +171,7 @@ def _parse(text: str, index: AgencyIndex, matcher: MetricMatcher) -> _Said:
         bool(things) and len(things) >= len(matcher.explained_words(metrics[0], rest))))
     if elsewhere:
         metrics = ()
-    quantity = bool(_QUANTITY.search(rest)) and not prose
+    quantity = bool(_QUANTITY.search(rest))
     narrative = _asks_narrative(rest, metrics[0] if metrics else None, matcher)
     if len(metrics) == 1 and not quantity and _BREAKDOWN.search(rest) and (parts := matcher.breakdown(metrics[0])):
         metrics, narrative = parts, False  # 行政复议的结果如何: the block's cells, not a paragraph
@@ -195,7 +195,7 @@ def _parse(text: str, index: AgencyIndex, matcher: MetricMatcher) -> _Said:
         base_agency=_base_agency(norm, agencies),
         unaccounted=_unaccounted(_without_cues(rest), metrics, matcher),
         content=tuple(sorted(content_words(rest))),
-        topic=topic_section(norm),
+        topic=topic_sections(norm),
     )
 
 
