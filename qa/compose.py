@@ -43,6 +43,8 @@ _SUBHEAD = re.compile(r"^[（(][一二三四五六七八九十]+[)）][^。；�
 _STATED = re.compile(r"(?<![\d.\-])(?:0|[1-9]\d*)(?:,\d{3})*(?:\.\d+)?(?![\d\-])(?:万|亿)?"
                      r"(?:%|元|条|篇|件|个|次|人次|批次|项|期|场|家|份|人)?")
 _DATE_AFTER = re.compile(r"\s*(?:年|月|日|号)")
+# A clause that says there was none of what was asked (未收取, 没有发生, 无): its answer is zero.
+_NONE = re.compile(r"未|没有|无|零")
 
 
 def content_words(text: str) -> set[str]:
@@ -124,6 +126,9 @@ def _stated_value(passages: Sequence[Passage], words: set[str], needed: list[tup
         after = [m for m in numbers if m.start() >= start] or numbers
         if after:
             return after[0].group()
+        clause = norm[max(norm.rfind("，", 0, start), norm.rfind(",", 0, start)) + 1:start + 1]
+        if _NONE.search(clause):
+            return "0"  # 未收取信息处理费: the sentence states none
     return None
 
 

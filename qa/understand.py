@@ -61,8 +61,8 @@ _NARRATIVE = re.compile(
 # (信息处理费, section 六) and how much was published proactively (section 一).
 _PROSE_NUMBERS = re.compile(r"处理费|processing fee|主动公开.{0,8}(?:条|信息)|多少条|proactively publish|items of "
                             r"government information|information items")
-_QUANTITY = re.compile(r"多少|几[个件项次篇条]|数量|金额|[^\s]率|比例|how many|how much|number of|count|amount|"
-                       r"\brate\b|percentage|ratio")
+_QUANTITY = re.compile(r"多少|几[个件项次篇条]|数量|金额|[^\s]率|比例|how many|how much|how large|how big|how high|"
+                       r"number of|count|amount|\brate\b|percentage|ratio")
 # A question about a whole row or block, not one number ("行政复议的结果如何", "how were the requests handled").
 _BREAKDOWN = re.compile(r"如何|怎样|怎么样|情况|分布|构成|breakdown|how (?:were|was|did)|\boutcomes?\b|\bresults?\b")
 # The change asked as a share of the base ("增长了百分之多少", "by what percentage").
@@ -160,7 +160,7 @@ def _parse(text: str, index: AgencyIndex, matcher: MetricMatcher) -> _Said:
     rest = _SINGLE.sub(" ", rest)
     operation = next((op for op, cue in _CUES.items() if cue.search(rest)), None)
     if len(years) + len(offsets) >= 2 or len(agencies.agencies) >= 2:
-        # "change from 2023 to 2025": the comparison's words name no column (本年增/减 is not asked).
+        # "change from 2023 to 2025": the comparison's words name no column (本年增/减 is not asked)
         rest = _CUES["compare"].sub(" ", rest)
     prose = bool(_PROSE_NUMBERS.search(rest))
     metrics = () if prose else _metrics(rest, matcher)
@@ -173,7 +173,11 @@ def _parse(text: str, index: AgencyIndex, matcher: MetricMatcher) -> _Said:
         metrics = ()
     quantity = bool(_QUANTITY.search(rest))
     narrative = _asks_narrative(rest, metrics[0] if metrics else None, matcher)
-    if len(metrics) == 1 and not quantity and _BREAKDOWN.search(rest) and (parts := matcher.breakdown(metrics[0])):
+    comparing = len(years) + len(offsets) >= 2 or len(agencies.agencies) >= 2
+    if comparing and metrics:
+        narrative = False  # "how did X change from 2021 to 2023" compares a cell, it asks for no paragraph
+    if (len(metrics) == 1 and not quantity and not comparing and _BREAKDOWN.search(rest)
+            and (parts := matcher.breakdown(metrics[0]))):
         metrics, narrative = parts, False  # 行政复议的结果如何: the block's cells, not a paragraph
     if not metrics and not elsewhere and not narrative and not things and len(content_words(rest)) >= 2:
         found = matcher.match_by_embedding(rest)
