@@ -77,7 +77,7 @@ class _Planner:
             return Refusal("filter", asked="、".join(self.asked_agencies), available=(self.agency_filter,))
         if q.unknown_agency and not q.agencies:
             return Refusal("unknown_agency", asked=q.unknown_agency, available=tuple(self.corpus.agencies))
-        if q.candidates and not q.agencies:
+        if q.candidates and not q.agencies and q.operation not in ("rank", "total"):
             return Clarify(q.candidates)
         if q.unaccounted and not q.narrative and (q.asks or q.quantity):
             return self._unaccounted(q)
@@ -134,7 +134,7 @@ class _Planner:
         if not agencies:
             return self._no_report(q)
         if q.operation in ("rank", "total") and not q.agencies:
-            return self._across(q, agencies)
+            return self._across(q, q.candidates or agencies)  # "which Pingtan department": those of Pingtan
         if len(agencies) > 1 and not q.agencies and q.operation != "compare":
             return self._each(q, agencies)
         ask = q.asks[0]

@@ -75,7 +75,8 @@ _EACH = re.compile(r"分别|各(?:是|为|有)多少|respectively|\beach\b")
 _JOINED = re.compile(r"[和与及、，,]|\band\b|\bor\b")
 # Words every question about these reports says: they name no quantity of their own.
 _SUBJECT_WORDS = ("政府 信息 政府信息 公开 信息公开 政府信息公开 政务公开 申请 报告 年度 年报 工作 情况 部门 单位 机关 "
-                  "全年 本年 当年 一年 多少 几件 数量 件数 总数 总量 数目 数字 个数 合计 总计 一共 共计")
+                  "全年 本年 当年 一年 多少 几件 数量 件数 总数 总量 数目 数字 个数 合计 总计 一共 共计 案件 案件数 "
+                  "决定 次数 件次")
 _SUBJECT_ZH = frozenset(_SUBJECT_WORDS.split())
 # What every question is about, in English: it explains nothing.
 _SUBJECT_EN = frozenset(en_tokens("government information disclosure"))
@@ -197,7 +198,8 @@ def _parse(text: str, index: AgencyIndex, matcher: MetricMatcher) -> _Said:
         quantity=quantity,
         percent=bool(_PERCENT.search(rest)),
         base_agency=_base_agency(norm, agencies),
-        unaccounted=_unaccounted(_without_cues(rest), metrics, matcher),
+        unaccounted=tuple(w for w in _unaccounted(_without_cues(rest), metrics, matcher)
+                          if not any(w in name for name in (*agencies.agencies, *agencies.candidates))),
         content=tuple(sorted(content_words(rest))),
         topic=topic_sections(norm),
     )
@@ -315,8 +317,8 @@ def _merge(before: _Said, now: _Said, text: str, matcher: MetricMatcher) -> _Sai
 def _operation(said: _Said) -> Operation:
     years = said.years or ()
     agencies = said.agencies or ()
-    if said.operation in ("rank", "total") and len(agencies) <= 1 and not said.candidates:
-        return said.operation if not agencies else "value"
+    if said.operation in ("rank", "total") and len(agencies) <= 1:
+        return said.operation if not agencies else "value"  # among the candidates a vague name fits, if any
     if said.operation == "trend" or (said.year_range and len(years) > 2 and said.operation != "compare"):
         return "trend"
     if len(years) + len(said.offsets) >= 2 or len(agencies) >= 2 or said.operation == "compare":
