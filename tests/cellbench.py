@@ -102,7 +102,8 @@ class Scored:
 
 @dataclass
 class Tally:
-    """Outcome counts of one format, folder or variant; `confident` counts the wrong cells that claimed a value."""
+    """Outcome counts of one format, folder or variant; `confident` counts the wrong cells that claimed a value,
+    `unknowable` the flagged cells whose print cannot tell (so only the rest could have been exact)."""
 
     counts: Counter = field(default_factory=Counter)
 
@@ -110,6 +111,8 @@ class Tally:
         self.counts[scored.outcome] += 1
         if scored.outcome == "wrong" and scored.confident:
             self.counts["confident"] += 1
+        if scored.outcome == "flagged" and scored.unknowable:
+            self.counts["unknowable"] += 1
 
     @property
     def cells(self) -> int:
@@ -215,13 +218,78 @@ def shared_cases(corpus: Path = CORPUS, gold: dict[str, list[GoldCell]] | None =
             if (cells := gold_for(gold, folder, path))]
 
 
-def spec_gold(spec: Spec, file: str) -> list[GoldCell]:
-    """The gold of a generated report: its printed cells (blank → no value; `/`, `-`, `无` → no value)."""
-    return [GoldCell(file, t, r, c, raw, None if _blank(raw) else spec.numbers[(t, r, c)])
+def spec_gold(spec: Spec, file: str, style: Style | None = None) -> list[GoldCell]:
+    """The gold of a generated report: its printed cells (blank → no value; `/`, `-`, `无` → no value); rendered in
+    `style`, a cell the print cannot tell is `unknowable` (`unknowable_cells`)."""
+    lost = unknowable_cells(spec, style) if style is not None else set()
+    return [GoldCell(file, t, r, c, raw, None if _blank(raw) else spec.numbers[(t, r, c)], (t, r, c) in lost)
             for (t, r, c), raw in spec.values.items()]
 
 
-# Layout variants reportgen renders today (the round-trip test's layouts), each scored as its own group.
+def _printed(raw: str) -> str:
+    """What a flattened page leaves of a cell: no spacing, no `?` for a non-breaking space."""
+    return re.sub(r"[\s?？\u00a0\u3000]", "", raw)
+
+
+def _row_cells(spec: Spec) -> dict[tuple[str, str], list[tuple[str, str]]]:
+    """Each printed standard row's cells in order, (column, raw) each."""
+    rows: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for (t, r, c), raw in spec.values.items():
+        rows.setdefault((t, r), []).append((c, raw))
+    return rows
+
+
+def _one_cell(piece: str) -> bool:
+    """Could `piece` be one printed cell: a value, with no leading zero on a number."""
+    from ingest.tables.cells import parse
+
+    digits = re.match(r"[+-]?(\d+)", piece)
+    leading = digits is not None and len(digits.group(1)) > 1 and digits.group(1)[0] == "0"
+    return bool(piece) and parse(piece).kind != "text" and not leading and not piece.endswith(".")
+
+
+def _cuts(text: str, n: int, blanks: bool) -> Iterable[tuple[str, ...]]:
+    """Every way to cut `text` into `n` pieces in order, each one printed cell (or, with `blanks`, nothing: a
+    dropped blank cell)."""
+    if n == 1:
+        if (blanks and not text) or _one_cell(text):
+            yield (text,)
+        return
+    for i in range(len(text) + 1):
+        if (blanks and i == 0) or _one_cell(text[:i]):
+            for rest in _cuts(text[i:], n - 1, blanks):
+                yield (text[:i], *rest)
+
+
+def unknowable_cells(spec: Spec, style: Style) -> set[Key]:
+    """Cells whose printed form a flattened layout cannot tell, whatever the reader does.
+
+    A dropped blank cell leaves no trace and the identities count it as zero: in a Table 3 or 4 row, between
+    two printed cells that are not zero, the `0` cells and the blank ones can trade places. Table 2 has no
+    identity: a row run together is unknowable wherever its readings (cuts of the printed text into the row's
+    cells, and blank cells anywhere where the layout loses them) disagree.
+    """
+    out: set[Key] = set()
+    for (t, r), cells in _row_cells(spec).items():
+        if t in ("requests", "review"):
+            if not style.loses_blanks:
+                continue
+            segment: list[str] = []
+            for c, raw in [*cells, ("", "x")]:
+                if _printed(raw) in ("", "0"):
+                    segment.append(c)
+                    continue
+                if {_printed(x) for col, x in cells if col in segment} == {"", "0"}:
+                    out.update((t, r, col) for col in segment)
+                segment = []
+        elif style.flatten == "runs":
+            readings = set(_cuts("".join(_printed(raw) for _, raw in cells), len(cells), style.loses_blanks))
+            out.update((t, r, c) for k, (c, _) in enumerate(cells) if len({x[k] for x in readings}) > 1)
+    return out
+
+
+# Layout variants reportgen renders (the round-trip test's layouts), each scored as its own group: every way
+# issue #12 lists that scraped text flattens a table, and combinations with line endings and split headers.
 VARIANTS: dict[str, tuple[Format, Style]] = {
     "html": ("html", Style()),
     "html-chrome-split": ("html", Style(chrome=True, stacked=False)),
@@ -231,10 +299,26 @@ VARIANTS: dict[str, tuple[Format, Style]] = {
     "md": ("md", Style()),
     "md-numbered": ("md", Style(numbered_headers=True)),
     "txt-lines": ("txt", Style(chrome=True)),
+    "txt-padded": ("txt", Style(flatten="padded")),
     "txt-dropped": ("txt", Style(flatten="dropped")),
     "txt-traditional": ("txt", Style(traditional=True, junk=True)),
-    "txt-runs": ("txt", Style(flatten="runs", chrome=True)),
+    "txt-runs": ("txt", Style(flatten="runs", endings="one-line", chrome=True)),
+    "txt-runs-nbsp": ("txt", Style(flatten="runs", blank="\u00a0")),
+    "txt-tab": ("txt", Style(flatten="tab")),
+    "txt-spaces": ("txt", Style(flatten="spaces")),
+    "txt-ideographic": ("txt", Style(flatten="ideographic")),
+    "txt-pipe": ("txt", Style(flatten="pipe")),
+    "txt-lines-cr": ("txt", Style(endings="cr", chrome=True)),
+    "txt-padded-crlf-split": ("txt", Style(flatten="padded", endings="crlf", split_headers=True)),
+    "txt-dropped-mixed-split": ("txt", Style(flatten="dropped", endings="mixed", split_headers=True)),
+    "txt-runs-split": ("txt", Style(flatten="runs", split_headers=True, junk=True)),
+    "txt-tab-one-line": ("txt", Style(flatten="tab", endings="one-line", chrome=True)),
+    "txt-pipe-cr-split": ("txt", Style(flatten="pipe", endings="cr", split_headers=True)),
+    "txt-ideographic-mixed": ("txt", Style(flatten="ideographic", endings="mixed", junk=True)),
+    "txt-spaces-crlf-split": ("txt", Style(flatten="spaces", endings="crlf", split_headers=True, traditional=True)),
 }
+# Layouts scored as one cell a line (`txt-lines`); the others print a row a line or run it together.
+_ONE_CELL_A_LINE = ("lines", "padded", "dropped")
 
 
 def generated_specs() -> list[Spec]:
@@ -248,7 +332,7 @@ def generated_specs() -> list[Spec]:
 def generated_format(fmt: Format, style: Style) -> str:
     if fmt != "txt":
         return fmt
-    return "txt-flattened" if style.flatten == "runs" else "txt-lines"
+    return "txt-lines" if style.flatten in _ONE_CELL_A_LINE else "txt-flattened"
 
 
 def generated(files: Sequence[tuple[Path, Sequence[GoldCell]]], variant: str, fmt: str) -> list[Case]:
@@ -265,7 +349,7 @@ def generated_cases(folder: Path, variants: dict[str, tuple[Format, Style]] = VA
         files = []
         for spec in generated_specs():
             path = render(spec, fmt, folder / variant / f"{spec.template}_{spec.year}_{spec.seed}.{fmt}", style)
-            files.append((path, spec_gold(spec, f"generated/{variant}/{path.name}")))
+            files.append((path, spec_gold(spec, f"generated/{variant}/{path.name}", style)))
         cases += generated(files, variant, generated_format(fmt, style))
     return cases
 
@@ -293,11 +377,13 @@ def run(cases: Iterable[Case]) -> Result:
 
 
 def _table(title: str, tallies: dict[str, Tally], targets: dict[str, float] | None = None) -> list[str]:
-    head = f"| {title} | cells | exact | flagged | missed | wrong (of which confident) | extra |"
+    head = (f"| {title} | cells | exact | flagged (of which unknowable) | missed | wrong (of which confident) "
+            "| extra |")
     rule = "|---|---:|---:|---:|---:|---:|---:|"
     lines = [head + " exact target |", rule + "---|"] if targets else [head, rule]
     for name, t in tallies.items():
-        row = (f"| {name} | {t.cells} | {t.pct('exact'):.1f}% | {t.pct('flagged'):.1f}% | {t.pct('missed'):.1f}% "
+        row = (f"| {name} | {t.cells} | {t.pct('exact'):.1f}% | {t.pct('flagged'):.1f}% "
+               f"({100 * t.counts['unknowable'] / t.cells if t.cells else 0:.1f}%) | {t.pct('missed'):.1f}% "
                f"| {t.counts['wrong']} ({t.counts['confident']}) | {t.counts['extra']} |")
         if targets:
             target = targets.get(name)
@@ -354,7 +440,7 @@ def section(real: Result, gen: Result) -> list[str]:
 def to_json(real: Result, gen: Result) -> dict:
     """Counts per format, folder and variant, and every scored cell that is not exact."""
     def summary(result: Result, attr: str) -> dict:
-        return {k: {"cells": t.cells, **{o: t.counts[o] for o in (*OUTCOMES, "confident", "extra")}}
+        return {k: {"cells": t.cells, **{o: t.counts[o] for o in (*OUTCOMES, "confident", "unknowable", "extra")}}
                 for k, t in result.tally(attr).items()}
 
     return {"shared": {"by_format": summary(real, "fmt"), "by_folder": summary(real, "group")},
