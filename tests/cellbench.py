@@ -32,6 +32,7 @@ from typing import Literal
 
 from ingest.model import Fact
 from tests.reportgen import AGENCIES, Format, Noise, Spec, Style, pdf_font, random_spec, render
+from tests.unknowable import unknowable_cells
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "corpus"
@@ -220,72 +221,10 @@ def shared_cases(corpus: Path = CORPUS, gold: dict[str, list[GoldCell]] | None =
 
 def spec_gold(spec: Spec, file: str, style: Style | None = None) -> list[GoldCell]:
     """The gold of a generated report: its printed cells (blank → no value; `/`, `-`, `无` → no value); rendered in
-    `style`, a cell the print cannot tell is `unknowable` (`unknowable_cells`)."""
+    `style`, a cell its print and the identities cannot tell is `unknowable` (tests/unknowable.py)."""
     lost = unknowable_cells(spec, style) if style is not None else set()
     return [GoldCell(file, t, r, c, raw, None if _blank(raw) else spec.numbers[(t, r, c)], (t, r, c) in lost)
             for (t, r, c), raw in spec.values.items()]
-
-
-def _printed(raw: str) -> str:
-    """What a flattened page leaves of a cell: no spacing, no `?` for a non-breaking space."""
-    return re.sub(r"[\s?？\u00a0\u3000]", "", raw)
-
-
-def _row_cells(spec: Spec) -> dict[tuple[str, str], list[tuple[str, str]]]:
-    """Each printed standard row's cells in order, (column, raw) each."""
-    rows: dict[tuple[str, str], list[tuple[str, str]]] = {}
-    for (t, r, c), raw in spec.values.items():
-        rows.setdefault((t, r), []).append((c, raw))
-    return rows
-
-
-def _one_cell(piece: str) -> bool:
-    """Could `piece` be one printed cell: a value, with no leading zero on a number."""
-    from ingest.tables.cells import parse
-
-    digits = re.match(r"[+-]?(\d+)", piece)
-    leading = digits is not None and len(digits.group(1)) > 1 and digits.group(1)[0] == "0"
-    return bool(piece) and parse(piece).kind != "text" and not leading and not piece.endswith(".")
-
-
-def _cuts(text: str, n: int, blanks: bool) -> Iterable[tuple[str, ...]]:
-    """Every way to cut `text` into `n` pieces in order, each one printed cell (or, with `blanks`, nothing: a
-    dropped blank cell)."""
-    if n == 1:
-        if (blanks and not text) or _one_cell(text):
-            yield (text,)
-        return
-    for i in range(len(text) + 1):
-        if (blanks and i == 0) or _one_cell(text[:i]):
-            for rest in _cuts(text[i:], n - 1, blanks):
-                yield (text[:i], *rest)
-
-
-def unknowable_cells(spec: Spec, style: Style) -> set[Key]:
-    """Cells whose printed form a flattened layout cannot tell, whatever the reader does.
-
-    A dropped blank cell leaves no trace and the identities count it as zero: in a Table 3 or 4 row, between
-    two printed cells that are not zero, the `0` cells and the blank ones can trade places. Table 2 has no
-    identity: a row run together is unknowable wherever its readings (cuts of the printed text into the row's
-    cells, and blank cells anywhere where the layout loses them) disagree.
-    """
-    out: set[Key] = set()
-    for (t, r), cells in _row_cells(spec).items():
-        if t in ("requests", "review"):
-            if not style.loses_blanks:
-                continue
-            segment: list[str] = []
-            for c, raw in [*cells, ("", "x")]:
-                if _printed(raw) in ("", "0"):
-                    segment.append(c)
-                    continue
-                if {_printed(x) for col, x in cells if col in segment} == {"", "0"}:
-                    out.update((t, r, col) for col in segment)
-                segment = []
-        elif style.flatten == "runs":
-            readings = set(_cuts("".join(_printed(raw) for _, raw in cells), len(cells), style.loses_blanks))
-            out.update((t, r, c) for k, (c, _) in enumerate(cells) if len({x[k] for x in readings}) > 1)
-    return out
 
 
 # Layout variants reportgen renders (the round-trip test's layouts), each scored as its own group: every way
