@@ -3,11 +3,13 @@
 
 Every printed standard row is read every way its print allows: cells kept apart but blank cells lost
 (`dropped`, `spaces`: the printed cells in order, blanks anywhere), or run together (`runs`: the row's text cut
-into cells, blanks anywhere where the layout loses them, a non-breaking space where it prints one). Readings
-must keep the row's sum identities (Table 3's applicant total, Table 4's blocks) and, in Table 3, some
-combination of all rows must keep every column identity too. A cell is unknowable where the readings left
-disagree. This is an exhaustive search written apart from `ingest/tables`, so the benchmark does not grade
-the extractor by its own reasoning; only the schema (`ingest.format`) and the value grammar are shared.
+into cells, a non-breaking space where the page prints one for a blank cell). A page is read as one: blank
+cells run together without a trace are assumed only if some row of the page cannot be read without them (a
+page flattens all its tables alike; issue #12: decide by the schema, over the page). Readings must keep the
+row's sum identities (Table 3's applicant total, Table 4's blocks) and, in Table 3, some combination of all
+rows must keep every column identity too. A cell is unknowable where the readings left disagree. This is an
+exhaustive search written apart from `ingest/tables`, so the benchmark does not grade the extractor by its own
+reasoning; only the schema (`ingest.format`) and the value grammar are shared.
 """
 
 from __future__ import annotations
@@ -94,15 +96,16 @@ def _placed(tokens: Sequence[str], n: int, ok: Callable[[Reading], bool]) -> Ite
             yield tuple(cells)
 
 
-def _row_readings(raws: Sequence[str], style: Style, rules: Sequence[tuple[Sequence[int], Sequence[int]]]
-                  ) -> list[Reading]:
+def _row_readings(raws: Sequence[str], style: Style, drops: bool,
+                  rules: Sequence[tuple[Sequence[int], Sequence[int]]]) -> list[Reading]:
+    """A printed row's readings that keep its identities: `drops`, blank cells may have left no trace."""
     ok = _balanced(rules)
     texts = [_text(r) for r in raws]
     if style.flatten != "runs":
         return list(_placed([t for t in texts if t], len(texts), ok))
     if style.blank:  # each blank cell printed as one mark
         return list(_cut(_between_marks(texts), len(texts), False, ok))
-    return list(_cut(["".join(texts)], len(texts), style.loses_blanks, ok))
+    return list(_cut(["".join(texts)], len(texts), drops, ok))
 
 
 def _between_marks(texts: Sequence[str]) -> list[str]:
@@ -175,10 +178,15 @@ def _search(spec: Spec, style: Style) -> set[Key]:
         by_row.setdefault((t, r), []).append((c, raw))
     t3_rules = [_indices(identities.APPLICANTS.parts, identities.APPLICANTS.totals, T3_COLUMNS)]
     t4_rules = [_indices(i.parts, i.totals, T4_COLUMNS) for i in identities.TABLE4]
-    readings: dict[tuple[str, str], list[Reading]] = {}
-    for (t, r), cells in by_row.items():
-        rules = t3_rules if t == "requests" else t4_rules if t == "review" else []
-        readings[(t, r)] = _row_readings([raw for _, raw in cells], style, rules)
+
+    def read(drops: bool) -> dict[tuple[str, str], list[Reading]]:
+        return {(t, r): _row_readings([raw for _, raw in cells], style, drops,
+                                      t3_rules if t == "requests" else t4_rules if t == "review" else [])
+                for (t, r), cells in by_row.items()}
+
+    readings = read(False) if style.flatten == "runs" else {}
+    if not readings or any(not reads for reads in readings.values()):
+        readings = read(style.loses_blanks)
     t3 = {r: reads for (t, r), reads in readings.items() if t == "requests"}
     truth = {r: tuple(_text(raw) for _, raw in cells) for (t, r), cells in by_row.items() if t == "requests"}
     for r, reads in _joint(t3, truth, spec.template).items():

@@ -17,7 +17,8 @@ from ingest.model import ValueKind
 from ingest.normalize import compact
 
 UNITS = ("万元", "元", "件", "批次", "个", "项", "次", "人次", "人", "家", "条", "宗", "份", "起")
-NA = frozenset({"-", "—", "——", "－", "/", "／", "无", "不适用", "\\"})
+# Not-applicable marks, Traditional forms too (scraped pages convert the whole page).
+NA = frozenset({"-", "—", "——", "－", "/", "／", "无", "無", "不适用", "不適用", "\\"})
 _UNIT = "|".join(sorted(UNITS, key=len, reverse=True))
 _NUMBER = re.compile(
     rf"^(?P<sign>[+\-])?(?P<digits>\d[\d,]*(?:\.\d+)?)(?P<unit>{_UNIT})?(?P<note>[（(].*[）)])?$"

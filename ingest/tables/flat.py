@@ -238,16 +238,10 @@ def _decode(
     tail = last_line - line - after - missing * blank
     if lead is None:
         return (cells, tail) if cells and len(cells) <= n else None
-    if missing == 0:
-        return (cells, tail) if _window(cells, n) else None
+    if missing == 0:  # lines after the row's cells are junk (`?` lines after a table) or nothing
+        return (cells[:n], tail) if all(c is None for c in cells[n:]) else None
     # the last blank cell may own a single line end (a table's last row: nothing follows to pad it)
     return (cells + [None] * missing, tail) if last_line - line >= missing * blank + 1 else None
-
-
-def _window(cells: list[Token | None], n: int) -> bool:
-    """Is the surplus of a row longer than its table blank, at its ends (junk lines after a table)?"""
-    printed = [i for i, c in enumerate(cells) if c is not None]
-    return not printed or printed[-1] - printed[0] < n
 
 
 def _fields(flat: Flat, span: _Span, region: _Region, n: int) -> list[tuple[str, int]] | None:

@@ -14,6 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
+from scipy.optimize import Bounds, LinearConstraint, milp
+
 from ingest.format import identities
 from ingest.format.identities import Identity
 from ingest.format.layout import T3_WIDTH
@@ -22,7 +25,7 @@ from ingest.tables.cells import amount
 from ingest.tables.readings import Reading
 
 MAX_SUMS = 50_000  # partial sums kept per column identity before it is left out of the narrowing
-MAX_STATES = 200_000  # running-sum vectors kept per row before the rows are not added up together
+SOLVER_SECONDS = 2.0  # time the integer program may take per solution before the narrowing stops there
 _SCALE = 1_000_000  # values are compared as integers of millionths (decimal cells add up exactly)
 
 Values = tuple[int | None, ...]
@@ -95,50 +98,51 @@ def _propagate(values: dict[str, list[Values]], rules: Sequence[Identity]) -> tu
 def _solve(values: dict[str, list[Values]], alive: dict[str, list[int]], rules: Sequence[Identity],
            broken: Broken) -> dict[str, list[int]] | None:
     """The readings that take part in some combination of all rows closing every identity (but the broken
-    ones): the rows are added up in order, an identity's running sum held until its last row closes it.
-    None when the combinations cannot be followed (a cell that is no number, too many running sums) or none
-    closes."""
-    order = list(dict.fromkeys(k for rule in sorted(rules, key=lambda r: -len(r.parts)) for k in
-                               (*rule.parts, *rule.totals)))
-    if any(None in values[k][i] for k in order for i in alive[k]):
+    ones), as an integer program (scipy's HiGHS; hand-written search blows up on tables with many rows in
+    doubt): a 0/1 choice per row and distinct value vector, one per row, each column identity an equation.
+    Each row's vectors are found one solution at a time, each asked to avoid the vectors already seen. None
+    when it cannot be told (a cell that is no number, the solver's time limit) or no combination closes."""
+    keys = list(dict.fromkeys(k for rule in rules for k in (*rule.parts, *rule.totals)))
+    vectors = {k: list(dict.fromkeys(values[k][i] for i in alive[k])) for k in keys}
+    if any(None in v for k in keys for v in vectors[k]):
         return None
-    last = [max(order.index(k) for k in (*rule.parts, *rule.totals)) for rule in rules]
-    signs = [{**dict.fromkeys(rule.parts, 1), **dict.fromkeys(rule.totals, -1)} for rule in rules]
-    zero = (0,) * T3_WIDTH
-    start: tuple[Values | None, ...] = (None,) * len(rules)
-    layers: list[dict[tuple, list[tuple[tuple, Values]]]] = [{start: []}]
-    for pos, key in enumerate(order):
-        vectors = list(dict.fromkeys(values[key][i] for i in alive[key]))
-        nxt: dict[tuple, list[tuple[tuple, Values]]] = {}
-        for state in layers[-1]:
-            for vec in vectors:
-                new = list(state)
-                ok = True
-                for n, sign in enumerate(signs):
-                    if key not in sign:
-                        continue
-                    held = new[n] or zero
-                    new[n] = tuple(h + sign[key] * v for h, v in zip(held, vec, strict=True))  # type: ignore[operator]
-                    if last[n] == pos:
-                        ok = all(b == 0 or (n, c) in broken for c, b in enumerate(new[n]))  # type: ignore[arg-type]
-                        new[n] = None
-                    if not ok:
-                        break
-                if ok:
-                    nxt.setdefault(tuple(new), []).append((state, vec))
-        if len(nxt) > MAX_STATES or not nxt:
+    choices = [(k, v) for k in keys for v in vectors[k]]
+    at = {kv: i for i, kv in enumerate(choices)}
+    equations = []
+    for k in keys:
+        equations.append([1.0 if kk == k else 0.0 for kk, _ in choices] + [1.0])
+    for n, rule in enumerate(rules):
+        signs = {**dict.fromkeys(rule.parts, 1), **dict.fromkeys(rule.totals, -1)}
+        for c in range(T3_WIDTH):
+            if (n, c) not in broken:
+                equations.append([signs.get(k, 0) * v[c] / _SCALE for k, v in choices] + [0.0])  # type: ignore[operator]
+    matrix = np.array(equations)
+    closing = LinearConstraint(matrix[:, :-1], matrix[:, -1], matrix[:, -1])
+    seen: set[tuple[str, Values]] = set()
+
+    def solution(avoid: list[int]) -> bool | None:
+        """Is there a combination choosing none of `avoid`? (None: the solver could not tell in time.)"""
+        cost = np.zeros(len(choices))
+        cost[avoid] = 1.0
+        found = milp(cost, integrality=np.ones(len(choices)), bounds=Bounds(0, 1), constraints=closing,
+                     options={"time_limit": SOLVER_SECONDS})
+        if found.status == 2 or (found.status == 0 and found.fun > 0.5):  # infeasible, or only with `avoid`
+            return False
+        if found.status != 0:
             return None
-        layers.append(nxt)
-    used: dict[str, set[Values]] = {k: set() for k in order}
-    reached = set(layers[-1])
-    for pos in range(len(order), 0, -1):
-        before = set()
-        for state in reached:
-            for prev, vec in layers[pos][state]:
-                used[order[pos - 1]].add(vec)
-                before.add(prev)
-        reached = before
-    return {k: [i for i in alive[k] if values[k][i] in used[k]] if k in used else alive[k] for k in alive}
+        seen.update(choices[i] for i in np.flatnonzero(found.x > 0.5))
+        return True
+
+    if not solution([]):
+        return None
+    for k in keys:
+        while len(vectors[k]) > 1:
+            got = solution([at[(k, v)] for v in vectors[k] if (k, v) in seen])
+            if got is None:
+                return None
+            if not got:
+                break
+    return {k: [i for i in alive[k] if (k, values[k][i]) in seen] if k in vectors else alive[k] for k in alive}
 
 
 def narrow(rows: dict[str, list[Reading]], template: Template) -> dict[str, list[Reading]]:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from ingest.format.identities import Identity
 from ingest.model import CellRef
 from ingest.normalize import compact
-from ingest.tables.cells import MARKED, SPACED, UNSHOWN, Fill, RowSums, amount, fills
+from ingest.tables.cells import MARKED, SPACED, UNSHOWN, Fill, RowSums, fills
 from ingest.tables.found import FoundRow, Slot
 
 Reading = tuple[Slot, ...]
@@ -49,16 +49,6 @@ def row_sums(rules: Sequence[Identity], columns: Sequence[str]) -> RowSums:
     return RowSums(tuple((tuple(at[c] for c in r.parts), tuple(at[c] for c in r.totals)) for r in rules))
 
 
-def _windows(cells: Sequence[Slot], n: int) -> list[Reading]:
-    """Text rows with surplus blank cells: every run of `n` cells whose surplus on either side is blank, since
-    which blanks belong to the row cannot be told (a lone `?` is a blank cell or a junk line after the table)."""
-    return [
-        tuple(cells[k : k + n])
-        for k in range(len(cells) - n + 1)
-        if not any(compact(s.raw) for s in (*cells[:k], *cells[k + n :]))
-    ]
-
-
 def _pieces(slots: Sequence[Slot], fill: Fill, at: CellRef) -> Reading:
     """Slots for the cells of one fill: each number cut from a printed slot keeps its own offset."""
     out = []
@@ -80,12 +70,7 @@ def read(found: FoundRow, n: int, sums: RowSums | None = None) -> RowReadings:
     """Every reading of a row as `n` cells that its identities (`sums`) allow; all of them when none does (a
     report's own sums can be off). Values beyond the `n` cells of a row that keeps its cells apart are extras."""
     cells = list(found.slots)
-    if found.positional and len(cells) > n:
-        windows = _windows(cells, n) if found.origin == "text" else []
-        if windows:
-            confirmed = [w for w in windows if sums is None or sums.holds([amount(s.raw) for s in w])]
-            chosen = confirmed or windows
-            return RowReadings(found, tuple(chosen), ((False, MARKED),) * len(chosen))
+    if found.positional and len(cells) > n:  # a grid row: the label's empty columns lead, empty cells may trail
         while len(cells) > n and not cells[0].raw.strip():
             cells.pop(0)
         while len(cells) > n and not cells[-1].raw.strip():
