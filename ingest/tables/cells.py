@@ -164,6 +164,7 @@ def fills(
     glued: bool,
     marks: Sequence[int],
     spaces: Sequence[int],
+    unshown: bool = True,
     sums: RowSums | None = None,
     limit: int = MAX_READINGS,
 ) -> list[Fill] | None:
@@ -172,9 +173,11 @@ def fills(
     A `glued` token may hold several numbers run together (`220000022`); a blank cell may sit at any token
     boundary and, when a token holds several numbers, between them. Boundary `b` (before token `b`; the last
     one after every token) shows `marks[b]` blank cells by marks and `spaces[b]` by any spacing: a reading
-    records how plainly its blanks show. With `sums`, a reading is refused as soon as its first cells break
-    one of the row's identities, and a state of the search that led to no reading is not searched again. None
-    when there are more than `limit` readings, or the search takes too long (the row stays unresolved).
+    records how plainly its blanks show; with `unshown` False, a blank cell the print shows no trace of is
+    not tried at all (a cheaper search, for pages that show every blank). With `sums`, a reading is refused
+    as soon as its first cells break one of the row's identities, and a state of the search that led to no
+    reading is not searched again. None when there are more than `limit` readings, or the search takes too
+    long (the row stays unresolved).
     """
     m = len(tokens)
     out: list[Fill] = []
@@ -205,7 +208,8 @@ def fills(
             return 0
         found = 0
         # a blank cell here: at a boundary, as plainly as its spacing shows it; inside a token, not shown at all
-        options = [(_BLANK, j, p, here + 1, split, max(shown, trace(j, here + 1) if p == 0 else UNSHOWN))]
+        blank = trace(j, here + 1) if p == 0 else UNSHOWN
+        options = [(_BLANK, j, p, here + 1, split, max(shown, blank))] if unshown or blank < UNSHOWN else []
         if j < m:
             rest = tokens[j][p:]
             if glued and rest[:1] in NA and len(rest) > 1:  # a `-` cell run into the number after it (`10件-204`)

@@ -23,7 +23,7 @@ from ingest.tables import flat, grid
 from ingest.tables.cells import amount, parse
 from ingest.tables.found import FoundRow, Slot
 from ingest.tables.narrow import narrow
-from ingest.tables.readings import RowReadings, page_layout, read, row_sums
+from ingest.tables.readings import ANY, Assumes, RowReadings, page_layout, read, row_sums
 
 _T3_ROW = row_sums([identities.APPLICANTS], T3_COLUMNS)
 _T4_ROW = row_sums(identities.TABLE4, T4_COLUMNS)
@@ -170,13 +170,25 @@ def report_template(report: Report, found: Sequence[FoundRow]) -> Template:
     return infer.decide(signs, report.year)
 
 
-def _read(found: FoundRow, template: Template) -> RowReadings:
+def _read(found: FoundRow, template: Template, layout: frozenset[Assumes] | None = None) -> RowReadings:
     """A found row's readings as its table's width, by its own identities."""
     if found.table == schema.TABLE3.key:
-        return read(found, T3_WIDTH, _T3_ROW)
+        return read(found, T3_WIDTH, _T3_ROW, layout)
     if found.table == schema.TABLE4.key:
-        return read(found, T4_WIDTH, _T4_ROW)
-    return read(found, len(_t2_columns(found, _t2_template(found) or template)))
+        return read(found, T4_WIDTH, _T4_ROW, layout)
+    return read(found, len(_t2_columns(found, _t2_template(found) or template)), None, layout)
+
+
+def _text_readings(rows: Sequence[FoundRow], template: Template) -> list[RowReadings]:
+    """The text rows read as the page's flattening allows (`readings.page_layout`). Cells run together with
+    blank cells gone besides is the costly search: tried for a row only when its identities hold no other way,
+    for every row when some row cannot be read otherwise."""
+    read_ = [_read(f, template) for f in rows]
+    read_ = [r if r.confirmed else _read(r.found, template, ANY) for r in read_]
+    layout = page_layout(read_)
+    if layout == ANY:
+        read_ = [_read(r.found, template, ANY) for r in read_]
+    return [r.only(layout) for r in read_]
 
 
 def _part_facts(make: _Maker, part: str, rows: list[RowReadings], template: Template) -> list[Fact]:
@@ -193,9 +205,7 @@ def extract_facts(report: Report) -> list[Fact]:
     text_rows = flat.find(report) if report.lines else []
     template = report_template(report, grid_rows or text_rows)
     grid_read = [_read(f, template) for f in grid_rows]
-    text_read = [_read(f, template) for f in text_rows]
-    layout = page_layout(text_read)
-    text_read = [r.only(layout) for r in text_read]
+    text_read = _text_readings(text_rows, template)
     make = _Maker(report)
     facts: list[Fact] = []
     for part in PARTS:

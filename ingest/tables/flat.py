@@ -148,7 +148,6 @@ class _Region:
 
     values: tuple[Token, ...]
     end: int  # text position where the row's text stops
-    own: str  # the label's matching form (text before the values that is the label's rest)
 
 
 def _occurrences(form: str, needle: str, lo: int, hi: int) -> list[int]:
@@ -183,7 +182,7 @@ def _region(flat: Flat, span: _Span) -> _Region:
                 values.append(Token("value", head, last.start))
             end = last.start + len(head)
         break
-    return _Region(tuple(values), end, own)
+    return _Region(tuple(values), end)
 
 
 def _joined(tokens: list[Token], k: int) -> bool:
@@ -229,10 +228,11 @@ def _decode(
     cells: list[Token | None] = []
     line = 0
     for k, (number, item) in enumerate(items):
+        floating = lead is None and k == 0  # how many blank cells open the row is not known
         blanks, rest = divmod(number - line - after - (lead or 0 if k == 0 else 0), blank)
-        if not (lead is None and k == 0) and (blanks < 0 or rest):
+        if not floating and (blanks < 0 or rest):
             return None
-        cells += [None] * (0 if lead is None and k == 0 else blanks) + [item]
+        cells += [None] * (0 if floating else blanks) + [item]
         line = number
     missing = max(n - len(cells), 0)
     tail = last_line - line - after - missing * blank
@@ -486,12 +486,4 @@ def find(report: Report) -> list[FoundRow]:
         spans += _table4(flat, t4_lo)
     regions = [_region(flat, s) for s in spans]
     page = _spacing(flat, spans, regions)
-    rows = [_row(flat, s, r, page) for s, r in zip(spans, regions, strict=True)]
-    return [r if r.table != "review" else _t4_first(r) for r in rows]
-
-
-def _t4_first(row: FoundRow) -> FoundRow:
-    """Table 4 is one row: values after its first fifteen belong to what follows the table."""
-    if row.positional and len(row.slots) > T4_WIDTH:
-        return FoundRow(row.table, row.row, row.label, row.slots[:T4_WIDTH], True, row.headers, row.origin)
-    return row
+    return [_row(flat, s, r, page) for s, r in zip(spans, regions, strict=True)]

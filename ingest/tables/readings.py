@@ -33,6 +33,7 @@ class RowReadings:
     readings: tuple[Reading, ...]
     assumes: tuple[Assumes, ...]
     extras: tuple[Slot, ...] = ()
+    confirmed: bool = True  # the row's identities hold in its readings (else they are all it can be read as)
 
     def only(self, layout: frozenset[Assumes]) -> RowReadings:
         """The readings a page layout allows (all of them when it allows none: the row is read as printed)."""
@@ -57,7 +58,7 @@ def _pieces(slots: Sequence[Slot], fill: Fill, at: CellRef) -> Reading:
             out.append(Slot("", at))
             continue
         slot = slots[piece.token]
-        if piece.start == 0 and piece.text == slot.raw:
+        if piece.start == 0 and piece.text == compact(slot.raw):  # the whole printed cell, as printed
             out.append(slot)
             continue
         found = slot.raw.find(piece.text, piece.start)
@@ -66,9 +67,12 @@ def _pieces(slots: Sequence[Slot], fill: Fill, at: CellRef) -> Reading:
     return tuple(out)
 
 
-def read(found: FoundRow, n: int, sums: RowSums | None = None) -> RowReadings:
-    """Every reading of a row as `n` cells that its identities (`sums`) allow; all of them when none does (a
-    report's own sums can be off). Values beyond the `n` cells of a row that keeps its cells apart are extras."""
+def read(found: FoundRow, n: int, sums: RowSums | None = None, layout: frozenset[Assumes] | None = None
+         ) -> RowReadings:
+    """Every reading of a row as `n` cells that its identities (`sums`) allow (`confirmed`); all of them when none
+    does (a report's own sums can be off). Only readings a page `layout` allows are searched (default: any run
+    together with blank cells showing, or kept apart with blank cells anywhere; `ANY` adds both at once, the
+    costly search). Values beyond the `n` cells of a row that keeps its cells apart are extras."""
     cells = list(found.slots)
     if found.positional and len(cells) > n:  # a grid row: the label's empty columns lead, empty cells may trail
         while len(cells) > n and not cells[0].raw.strip():
@@ -79,12 +83,25 @@ def read(found: FoundRow, n: int, sums: RowSums | None = None) -> RowReadings:
         return RowReadings(found, (tuple(cells[:n]),), ((False, MARKED),), tuple(cells[n:]))
     tokens = [compact(s.raw) for s in cells]
     none = (0,) * (len(cells) + 1)
-    shown = {"glued": found.glued and not found.positional, "marks": found.marks or none, "spaces": found.room or none}
-    got = fills(tokens, n, sums=sums, **shown)  # type: ignore[arg-type]
+    glued = found.glued and not found.positional
+    shown = {"marks": found.marks or none, "spaces": found.room or none}
+    searches = [(glued, True)] if layout == ANY else [(glued, False), (False, True)]
+
+    def search(checked: RowSums | None) -> list[Fill] | None:
+        out: list[Fill] = []
+        for split, unshown in searches:
+            got = fills(tokens, n, glued=split, unshown=unshown, sums=checked, **shown)  # type: ignore[arg-type]
+            if got is None:
+                return None
+            out += got
+        return out
+
+    got = search(sums)
+    confirmed = bool(got) or sums is None
     if got == [] and sums is not None:
-        got = fills(tokens, n, **shown)  # type: ignore[arg-type]
+        got = search(None)
     if not got:
-        return RowReadings(found, (), ())
+        return RowReadings(found, (), (), confirmed=False)
     at = cells[0].ref if cells else (found.slots[0].ref if found.slots else CellRef(""))
     best: dict[tuple[str, ...], Fill] = {}
     for f in got:
@@ -92,7 +109,8 @@ def read(found: FoundRow, n: int, sums: RowSums | None = None) -> RowReadings:
         if seen is None or (f.split, f.shown) < (seen.split, seen.shown):
             best[f.texts] = f
     kept = list(best.values())
-    return RowReadings(found, tuple(_pieces(cells, f, at) for f in kept), tuple((f.split, f.shown) for f in kept))
+    return RowReadings(found, tuple(_pieces(cells, f, at) for f in kept), tuple((f.split, f.shown) for f in kept),
+                       confirmed=confirmed)
 
 
 # What a page's flattening may do, each as the set of reading assumptions it allows, from the least assuming.
