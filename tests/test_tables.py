@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from ingest.format import schema
+from ingest.format import identities, schema
 from ingest.model import Cell, Line, Report, Table
 from ingest.normalize import compact, norm
 from ingest.readers import read
-from ingest.tables.cells import parse
+from ingest.tables.cells import fills, parse
 from ingest.tables.extract import extract_facts
+from ingest.tables.readings import row_sums
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLD = ROOT / "tests" / "gold" / "shared_cells.jsonl"
@@ -291,6 +292,13 @@ def test_flat_dropped_blank_cells_are_ambiguous_with_blank_among_the_candidates(
     f = facts[("requests", "withheld_process", "business")]
     assert f.status == "ambiguous" and 0 in f.candidates and 1 in f.candidates
     assert facts[("requests", "new", "total")].value == 5
+
+
+def test_every_reading_of_a_run_together_row_is_kept():
+    """`887` before two blank cells shown by non-breaking spaces: 88 | 7 and 8 | 87 both make 95."""
+    got = fills(["887", "0", "95"], 7, glued=True, marks=(0, 1, 2, 0), spaces=(0, 1, 2, 0), unshown=False,
+                sums=row_sums([identities.APPLICANTS], [c.key for c in schema.TABLE3.columns]))
+    assert sorted(f.texts for f in got) == [("8", "87", "", "0", "", "", "95"), ("88", "7", "", "0", "", "", "95")]
 
 
 @pytest.mark.parametrize("newline", ["\r", "\r\n"])

@@ -203,7 +203,8 @@ def fills(
             return 1 if len(out) <= limit else -1
         if n - i < m - j:  # every token left needs a cell of its own
             return 0
-        state = (i, j, p, sums.state(vals)) if sums is not None else None
+        # what the rest of the search depends on: the place, blanks already at this boundary, the open sums
+        state = (i, j, p, here, sums.state(vals)) if sums is not None else None
         if state in dead:
             return 0
         found = 0

@@ -2,9 +2,10 @@
 
 Rows come from the report's grids (`grid`) and from its lines (`flat`); for each standard
 table the source that resolves more cells wins. A row whose cells are not known one by one (digits
-run together, blank cells dropped) is read every way the printed text allows, and the sum identities
-of report-format.md narrow the readings down, row by row and then down Table 3's columns. A cell the
-readings still disagree on is `ambiguous` with its candidates; no reading is ever picked silently.
+run together, blank cells dropped) is read every way the printed text allows (`readings`), as the
+page's flattening allows it, and the sum identities of report-format.md narrow the readings down, row
+by row and then down Table 3's columns (`narrow`). A cell the readings still disagree on is
+`ambiguous` with its candidates (a blank cell among them as 0); no reading is ever picked silently.
 """
 
 from __future__ import annotations

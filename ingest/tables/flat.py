@@ -320,10 +320,9 @@ def _row(flat: Flat, span: _Span, region: _Region, page: tuple[Spacing, int | No
 
 def _spacing(flat: Flat, spans: Sequence[_Span], regions: Sequence[_Region]) -> tuple[Spacing, int | None] | None:
     """How the page spaces its one-cell-a-line rows: the (line ends after a printed cell, lines a blank cell
-    takes) that decodes most rows into exactly their table's width, the least on a tie, and the extra line
-    ends most of those rows end with (the row separator; None when not most); None when no row prints one
-    cell a line. A browser's text content pads every cell alike (2, 2); a double-spaced page spaces only
-    printed lines (2, 1)."""
+    takes) that decodes most rows into exactly their table's width, and the extra line ends most of those rows
+    end with (the row separator; None when not most); None when no row prints one cell a line. A browser's
+    text content pads every cell alike (2, 2); a double-spaced page spaces only printed lines (2, 1)."""
     decoded: Counter[Spacing] = Counter()
     extras: dict[Spacing, Counter[int]] = {}
     any_lines = False
@@ -340,7 +339,9 @@ def _spacing(flat: Flat, spans: Sequence[_Span], regions: Sequence[_Region]) -> 
                 extras.setdefault(spacing, Counter())[got[1]] += 1
     if not any_lines or not decoded:
         return None
-    best = min(decoded, key=lambda s: (-decoded[s], s))
+    # most rows decoded; then the spacing under which most rows end alike (a wrong one leaves their padding
+    # uneven: it miscounts the blank cells that end them); then the least
+    best = min(decoded, key=lambda s: (-decoded[s], -extras[s].most_common(1)[0][1], s))
     tail, count = extras[best].most_common(1)[0]
     return best, tail if 2 * count > decoded[best] else None
 
