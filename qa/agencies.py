@@ -206,8 +206,10 @@ class AgencyIndex:
             elif missing:
                 unknown = unknown or missing
         # 沭阳县 asked, 沐阳县人民政府 printed (or the reverse), 湖南省住房和城乡建没厅: a near name longer than what
-        # matched exactly stands for it.
-        for near, (a, b), misprint in self._misprinted(text):
+        # matched exactly stands for it. Looked for only where something may be misprinted: nothing or not all
+        # matched, or a name runs on into words that end like an organ (建没厅 after 湖南省, 攺革委员会 after 发展).
+        suspect = not found or unknown or any(_ORGAN_LIKE.match(text, m[-1].end) for m in mentions)
+        for near, (a, b), misprint in self._misprinted(text) if suspect else ():
             if any(not (e - s < b - a) for s, e in spans if s < b and a < e):
                 continue
             keep = [(f, sp) for f, sp in zip(found, spans, strict=True) if not (sp[0] < b and a < sp[1])]
