@@ -31,6 +31,7 @@ _INTAKE_ROWS = ("new", "carried_over", "carried_forward")
 DEFAULT_COLUMN = {"rules": "in_force", "licensing": "decisions", "enforcement": "decisions", "fees": "amount",
                   "procurement": "projects", "requests": "total", "review": "review_total"}
 DEFAULT_ROW = {"requests": "new", "review": "cases"}
+_DEFAULTS = frozenset(DEFAULT_ROW.values())  # a default row wins a tie among rows the words fit as well
 # A word in at most this many rows/columns can name one; commoner words (申请, 行政, 公开) only add weight.
 _DISTINCTIVE_DF = 5
 # ... or several commoner words together (withheld + process), weighing at least this much.
@@ -300,12 +301,14 @@ class MetricMatcher:
                     self._df[t] <= _DISTINCTIVE_DF for t in matched - option.parent_words):
                 continue
             score = weight + len(phrases) + sum(self._weight.get(t, 0.0) for t in named) + _QUOTED_BONUS * exact
-            # Ties go to a total (it sums the others), then to an option said, then to one with fewer words of its own
+            # Ties go to a total or a table's default row (本年新收: 依申请公开了多少件), then to an option said, then
+            # to one with fewer words of its own
             # (其他法人或组织 is 其他, not 商业企业 under the same parent), then to the one listed first.
             own = sum(self._weight[t] for t in option.zh | option.en)
             # A group whose label is not said loses a tie to a member (其他法人或组织 is 其他, not 法人或其他组织).
             said = not option.members or any(p in text for p in option.phrases)
-            rank = (round(score, 6), option.key.endswith("total"), said, round(score / own, 6), -i)
+            rank = (round(score, 6), option.key.endswith("total") or option.key in _DEFAULTS, said,
+                    round(score / own, 6), -i)
             if rank > best[0]:
                 best = (rank, option, matched)
         return best[1], best[0][0], best[2]

@@ -47,7 +47,9 @@ _CUES: dict[Operation, re.Pattern[str]] = {
                         r"altogether|all agencies|across agencies|combined|\bsum\b"),
     "compare": re.compile(r"比较|对比|相比|比上年|变化|增加|减少|增长|下降|多了|少了|相差|差异|差多少|多多少|少多少|"
                           r"多还是少|增减|\bvs\.?\b|versus|compar|difference|change|increase|decrease|\bmore than\b|"
-                          r"fewer|\bthan\b|\bmore or\b"),
+                          r"fewer|\bthan\b|\bmore or\b|\b(?:go |went |gone )?up or down\b|"
+                          r"\b(?:go|went|gone) (?:up|down)\b|"
+                          r"\b(?:rise|rose|risen|fall|fell|fallen|grow|grew|grown|drop|dropped)\b"),
 }
 # What a comparison of two agencies is measured against comes right after these: "A 比 B", "A than B", "与 B 相比".
 _BASE_CUE = re.compile(r"(?<![对相])比(?!较|例|率)|\bthan\b|(?:与|和|同|跟)(?=[^，,。？?]{0,20}?相比)")
@@ -78,6 +80,7 @@ _SUBJECT_WORDS = ("政府 信息 政府信息 公开 信息公开 政府信息�
                   "全年 本年 当年 一年 多少 几件 数量 件数 总数 总量 数目 数字 个数 合计 总计 一共 共计 案件 案件数 "
                   "决定 次数 件次")
 _SUBJECT_ZH = frozenset(_SUBJECT_WORDS.split())
+_REASONS = ("原因", "理由", "缘由", *en_tokens("reason reasons grounds"))
 # What every question is about, in English: it explains nothing.
 _SUBJECT_EN = frozenset(en_tokens("government information disclosure"))
 _FILLER_EN = frozenset(en_tokens(
@@ -86,7 +89,7 @@ _FILLER_EN = frozenset(en_tokens(
     "receive received get got make made file filed submit submitted handle handled process processed give given "
     "issue issued take taken end there government information disclosure request requests application "
     "applications public more fewer less or than change changed compared through via into out about per "
-    "hand handed during within"))
+    "hand handed during within between"))
 
 
 @dataclass(frozen=True)
@@ -259,7 +262,8 @@ def _unaccounted(text: str, metrics: tuple[Metric, ...], matcher: MetricMatcher)
     Only words that can be looked for in a report count: a Chinese noun as printed, an English word through the
     glossary's renderings. Verbs and English words outside the glossary are how a question is phrased, not
     what it asks for."""
-    explained: set[str] = set()
+    # The members of a group are its reasons (不予公开 … 主要是什么原因): the breakdown answers "why".
+    explained: set[str] = set(_REASONS) if any(len(m.rows) > 1 or len(m.columns) > 1 for m in metrics) else set()
     for metric in metrics:
         explained |= matcher.explained_words(metric, text) | matcher.label_words(metric, text)
         explained |= matcher.phrase_words(metric)

@@ -210,7 +210,7 @@ TABLE3 = TableSpec(
         Label("total_handled", "（七）总计", "total requests handled this year", ("总计",),
               parent="三、本年度办理结果"),
         Label("carried_forward", "四、结转下年度继续办理", "requests carried forward to next year",
-              ("结转下年度继续办理",)),
+              ("结转下年度继续办理", "结转到下一年度继续办理", "结转下一年")),
     ),
 )
 
