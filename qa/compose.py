@@ -29,7 +29,8 @@ _COMMON = frozenset(_COMMON_WORDS.split())
 # Questions about these topics look first in the sections that report them (report-format.md): how much was
 # published proactively is told in 总体情况 and again under 主动公开政府信息情况.
 _TOPIC_SECTIONS = (
-    (re.compile(r"问题|不足|改进|整改|problem|shortcoming|improv|weakness"), ("problems",)),
+    (re.compile(r"问题|不足|改进|整改|计划|下一步|今后|problem|shortcoming|improv|weakness|plan|next year"),
+     ("problems",)),
     (re.compile(r"处理费|收费|fee|charge"), ("other",)),
     (re.compile(r"主动公开|公开了?多少条|proactive|publish"), ("overview", "proactive")),
     (re.compile(r"平台|网站|新媒体|公众号|培训|组织|领导|platform|website|media|training|overall|总体"), ("overview",)),

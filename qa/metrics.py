@@ -248,7 +248,7 @@ class MetricMatcher:
     def match(self, text: str) -> Metric | None:
         """Best metric named by `text` (normalized, agency names and years removed), or None."""
         tokens = _tokens(text)
-        best: tuple[float, Metric] | None = None
+        best: tuple[tuple[float, bool], Metric] | None = None
         for opts in self.tables:
             spec = opts.spec
             table_score = (sum(self._weight.get(t, 2.0) for t in tokens & self._table_tokens[spec.key] - opts.words) / 2
@@ -260,7 +260,9 @@ class MetricMatcher:
             column_key = column.key if column else DEFAULT_COLUMN[spec.key]
             metric = replace(self._metric(spec.key, row_key, column_key, score + table_score),
                              row_named=row is not None, column_named=column is not None)
-            candidate = (score + table_score, metric)
+            # On a tie, a table whose row the words name wins over one named only by a column word ("fines" is a
+            # row of 第二十条第（六）项, "issued" a column of 第二十条第（一）项).
+            candidate = ((round(score + table_score, 6), row is not None), metric)
             if best is None or candidate[0] > best[0]:
                 best = candidate
         return best[1] if best else None

@@ -104,7 +104,9 @@ class _Planner:
             return None
         ids = []
         for agency in q.agencies or self.corpus.agencies:
-            years, _ = self._years_for(q, agency)
+            years, absent = self._years_for(q, agency)
+            have = self.corpus.years(agency)
+            years += [y - 1 for y in absent if q.ahead and y - 1 in have]  # plans for 2026: the 2025 report
             if not q.agencies and not q.years and not q.year_offsets:
                 years = self.corpus.years(agency)
             ids += [f"{agency}:{y}" for y in years]

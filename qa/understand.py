@@ -67,6 +67,11 @@ _QUANTITY = re.compile(r"多少|几[个件项次篇条]|数量|金额|[^\s]率|�
                        r"number of|count|amount|\brate\b|percentage|ratio")
 # A question about a whole row or block, not one number ("行政复议的结果如何", "how were the requests handled").
 _BREAKDOWN = re.compile(r"如何|怎样|怎么样|情况|分布|构成|breakdown|how (?:were|was|did)|\boutcomes?\b|\bresults?\b")
+# Plans for a year are told in the report of the year before ("what did X plan to improve for 2026").
+_AHEAD = re.compile(r"计划|打算|下一步|今后|明年|plan|next year|intend|going to|\bwill\b")
+# A share of a whole ("予以公开的占比"): the tables print counts, so it is a quantity no cell holds (a change
+# between two years as a percentage is computed instead, see `_PERCENT`).
+_RATIO = re.compile(r"占比|比例|比重|所占|百分比")
 # The change asked as a share of the base ("增长了百分之多少", "by what percentage").
 _PERCENT = re.compile(r"百分之|百分比|增长率|增幅|降幅|percentage|percent")
 _FOLLOW_COLUMN = re.compile(r"^(?:那|那么|按|and|what about|how about|by)\b|呢[?？]?$", re.IGNORECASE)
@@ -108,6 +113,7 @@ class _Said:
     narrative: bool = False
     quantity: bool = False
     percent: bool = False
+    ahead: bool = False
     base_agency: str | None = None  # what a comparison of two agencies is measured against (A 比 B: B)
     unaccounted: tuple[str, ...] = ()
     content: tuple[str, ...] = ()
@@ -200,9 +206,11 @@ def _parse(text: str, index: AgencyIndex, matcher: MetricMatcher) -> _Said:
         narrative=narrative and not quantity,
         quantity=quantity,
         percent=bool(_PERCENT.search(rest)),
+        ahead=bool(_AHEAD.search(rest)),
         base_agency=_base_agency(norm, agencies),
         unaccounted=tuple(w for w in _unaccounted(_without_cues(rest), metrics, matcher)
-                          if not any(w in name for name in (*agencies.agencies, *agencies.candidates))),
+                          if not any(w in name for name in (*agencies.agencies, *agencies.candidates)))
+        + tuple(m.group() for m in _RATIO.finditer(rest) if not comparing),
         content=tuple(sorted(content_words(rest))),
         topic=topic_sections(norm),
     )
@@ -373,6 +381,7 @@ def _query(question: str, said: _Said) -> Query:
         year_offsets=said.offsets,
         quantity=said.quantity,
         percent=said.percent,
+        ahead=said.ahead,
         unaccounted=said.unaccounted,
         content=said.content,
         topic=said.topic,
