@@ -193,6 +193,34 @@ def zip_bomb_docx(spec: Spec, folder: Path, name: str = "bomb.docx", padding: in
     return path
 
 
+def many_member_bomb_docx(spec: Spec, folder: Path, name: str = "many_bomb.docx", members: int = 100,
+                          size: int = 10 * 2**20 - 1) -> Path:
+    """A real report DOCX whose relationships point at `members` extra pictures of `size` zero bytes each
+    (about 1 GB in all, about 1 MB packed): no member is large alone, the archive is. python-docx loads every
+    related part, so only a check of the whole archive before reading stops it. Takes about 5 s."""
+    good = render(spec, "docx", folder / f"unpadded-{name}")
+    rels = "word/_rels/document.xml.rels"
+    path = folder / name
+    with zipfile.ZipFile(good) as source, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as bomb:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == rels:
+                links = "".join(
+                    f'<Relationship Id="rIdPad{i}" Target="media/pad{i}.jpeg" Type="http://schemas.openxmlformats'
+                    f'.org/officeDocument/2006/relationships/image"/>' for i in range(members))
+                data = data.replace(b"</Relationships>", links.encode() + b"</Relationships>")
+            bomb.writestr(info, data, zipfile.ZIP_DEFLATED)
+        block = bytes(2**20)
+        for i in range(members):
+            padding = zipfile.ZipInfo(f"word/media/pad{i}.jpeg")
+            padding.compress_type = zipfile.ZIP_DEFLATED
+            with bomb.open(padding, "w") as member:
+                for start in range(0, size, len(block)):
+                    member.write(block[: min(len(block), size - start)])
+    good.unlink()
+    return path
+
+
 def news_html(folder: Path, name: str = "news.html") -> Path:
     """A government news article: it names 政府信息公开 and a year but is no annual report."""
     text = (
