@@ -89,6 +89,14 @@ def big_flat_text(spec: Spec, folder: Path, rows: int = 20_000, name: str = "big
     return write(folder, name, f"{text}附件：主动公开文件目录\n序号\n名称\n件数\n{cells}\n")
 
 
+def too_long_text(spec: Spec, folder: Path, chars: int = 1_100_000, name: str = "dump.txt") -> Path:
+    """The scraped-text report followed by its prose repeated to `chars` characters: a dump or a collection of
+    pages, no one report (a 49 MB one embedded for over an hour before it was refused)."""
+    text = render(spec, "txt", folder / name).read_text(encoding="utf-8")
+    prose = "".join(f"{line}\n" for lines in spec.prose.values() for line in lines)
+    return write(folder, name, text + prose * (chars // len(prose) + 1))
+
+
 def with_control_chars(spec: Spec, folder: Path, fmt: str, name: str | None = None) -> Path:
     """The report (html or txt) with controls, BOMs, zero-width and bidi marks in its prose."""
     return render(_with_problem_text(spec, CONTROL_TEXT), fmt, folder / (name or f"controls.{fmt}"))

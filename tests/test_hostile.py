@@ -76,6 +76,7 @@ BAD: dict[str, tuple[Callable[[Path], Path], str]] = {
     "encrypted pdf": (hostile.encrypted_pdf, r"(?i)password|encrypt"),
     "scanned pdf": (hostile.scanned_pdf, r"OCR"),
     "oversized": (lambda d: hostile.oversized(d, 50 * 1024 * 1024 + 1), r"50 MB"),
+    "longer than a report": (lambda d: hostile.too_long_text(SPEC, d), r"1,\d{3},\d{3} characters.*at most 1,000,000"),
     "news page": (hostile.news_html, r"(?i)not .*report|annual report"),
     "no agency or year": (lambda d: hostile.without_metadata(SPEC, d), r"--agency|--year"),
 }
