@@ -187,6 +187,14 @@ class Store:
 
     # -- writing ---------------------------------------------------------------------------------
 
+    def require_writable(self) -> None:
+        """Raise StoreError, saying why, when the store cannot be changed."""
+        if self.read_only:
+            raise StoreError(
+                f"the store at {self.settings.home} is read-only: make it writable to ingest or remove reports "
+                "(list, facts, check and ask work on it as it is)"
+            )
+
     def put(
         self, report: Report, facts: Sequence[Fact], violations: Sequence[Violation], chunks: Sequence[Chunk],
         *, cancel: threading.Event | None = None,
@@ -195,7 +203,7 @@ class Store:
 
         Embedding runs outside the write lock; setting `cancel` stops it between batches with `Cancelled`.
         Cancelled, interrupted or failed, the put drops what it wrote and the store is as it was."""
-        self._require_writable()
+        self.require_writable()
         if self._current_hash(report.id) == report.content_hash:
             return "unchanged"
         version = _version(report.id, report.content_hash)
@@ -251,7 +259,7 @@ class Store:
     def remove(self, report_id: str) -> bool:
         """Delete a report's facts, chunks and vectors, and any orphaned vectors; False when it is not in the
         store. Never waits for a put's embedding, only for its commit."""
-        self._require_writable()
+        self.require_writable()
         with self._write_lock:
             old = self._current_hash(report_id)
             if old is None:
@@ -267,7 +275,7 @@ class Store:
     def recover(self) -> int:
         """Drop the vectors no committed report owns: versions a crash left uncommitted or half-retired, or whose
         rows were lost with the database; versions this process is still writing are kept. Returns how many."""
-        self._require_writable()
+        self.require_writable()
         with self._write_lock:
             orphans = self._orphans()
             return sum(self._drop_vectors(version) for version in orphans)
@@ -301,13 +309,6 @@ class Store:
                 db.close()
         except sqlite3.DatabaseError as err:
             raise _storage_error(self.settings, err) from err
-
-    def _require_writable(self) -> None:
-        if self.read_only:
-            raise StoreError(
-                f"the store at {self.settings.home} is read-only: make it writable to ingest or remove reports "
-                "(list, facts, check and ask work on it as it is)"
-            )
 
     @contextmanager
     def _writing(self, version: str) -> Iterator[None]:

@@ -61,6 +61,7 @@ def ingest(paths: tuple[Path, ...], agency: str | None, year: int | None, as_jso
     from ingest.pipeline import ingest as run
 
     store = _store()
+    store.require_writable()
     files = expand(paths)
     results: list = []
     interrupted = False
