@@ -13,11 +13,14 @@ BENCHMARKS.md in the repository root, with the machine, the model and the packag
   facts (tests/cellbench.py, also runnable alone).
 - Accuracy: the departments set (tests/departments.py) on its store, per question type × language.
   `--accuracy-only` reruns just this section and splices it into the existing BENCHMARKS.md.
+- Cold start: the first narrative answer in a fresh process, with and without the model preload `reportqa serve`
+  starts (ui/web/app.py `preload`). `--cold-start-only` reruns just this section and splices it in.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import random
@@ -249,11 +252,76 @@ def bench_departments(home: Path) -> list[str]:
     return lines
 
 
+# -- cold start ---------------------------------------------------------------------------------------
+
+COLD_HEADING = "## Cold start: the first narrative answer after start"
+COLD_RUNS = 3  # fresh processes per variant, alternating
+
+
+def first_answer(home: str, preload: bool) -> None:
+    """In a fresh process (the model is cached per process): open the store as `reportqa serve` does, start the
+    preload and let it finish if asked (the server is up, its first user not yet there), then time the first
+    narrative answer. Prints JSON."""
+    from qa import Engine
+    from ui.web.app import preload as start_preload
+
+    began = time.perf_counter()
+    store = Store(Settings(home=Path(home)))
+    engine = Engine(store)
+    warm = None
+    if preload:
+        start_preload(store).join()
+        warm = time.perf_counter() - began
+    report = store.reports()[0]
+    question = NARRATIVE[0].format(agency=report.agency, year=report.year)
+    start = time.perf_counter()
+    answer = engine.answer(question)
+    first = time.perf_counter() - start
+    start = time.perf_counter()
+    engine.answer(NARRATIVE[1].format(agency=report.agency, year=report.year))
+    second = time.perf_counter() - start
+    print(json.dumps({"kind": answer.kind, "first": first, "second": second, "preload": warm}))
+
+
+def bench_cold_start(home: Path) -> list[str]:
+    """The first narrative answer after start, with and without the preload, each in fresh processes."""
+    seed = ROOT / "corpus" / "xizang_zjt_2021.txt"
+    env = {**os.environ, "REPORTQA_HOME": str(home), "PYTHONPATH": str(ROOT)}
+    subprocess.run([sys.executable, "-c", "from ui.cli import main; main()", "ingest", str(seed)], check=True,
+                   cwd=ROOT, env=env, capture_output=True)
+    runs: dict[bool, list[dict]] = {False: [], True: []}
+    for _ in range(COLD_RUNS):
+        for preload in (False, True):
+            out = subprocess.run(
+                [sys.executable, "-c", f"from tests.bench import first_answer; first_answer({str(home)!r}, {preload})"],
+                check=True, cwd=ROOT, capture_output=True, text=True, env=env,
+            ).stdout
+            runs[preload].append(json.loads(out.strip().splitlines()[-1]))
+            assert runs[preload][-1]["kind"] == "narrative", runs[preload][-1]
+    _log(f"cold start: {runs}")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+
+    def median(preload: bool, key: str) -> str:
+        values = sorted(r[key] for r in runs[preload])
+        return f"{values[len(values) // 2]:.2f} s"
+
+    return [COLD_HEADING, "",
+            f"{seed.name} in a fresh store; each row the median of {COLD_RUNS} fresh processes. With the preload, the "
+            "first question comes after the background load has finished (the server is up meanwhile). Load average "
+            f"at the end: {load}.", "",
+            "| start | preload (background) | first narrative answer | second narrative answer |",
+            "|---|---:|---:|---:|",
+            f"| without preload | – | {median(False, 'first')} | {median(False, 'second')} |",
+            f"| with preload (`reportqa serve`) | {median(True, 'preload')} | {median(True, 'first')} | "
+            f"{median(True, 'second')} |"]
+
+
 def splice(text: str, section: list[str]) -> str:
-    """`text` with its accuracy section replaced by `section` (put before the closing line if it has none)."""
+    """`text` with the section headed `section[0]` replaced by `section` (put before the closing line if it has
+    none)."""
     lines = text.rstrip("\n").split("\n")
     closing = next((i for i, line in enumerate(lines) if line.startswith("Total benchmark")), len(lines))
-    start = next((i for i, line in enumerate(lines) if line.startswith(ACCURACY_HEADING)), None)
+    start = next((i for i, line in enumerate(lines) if line.startswith(section[0])), None)
     if start is None:
         start = end = closing
     else:
@@ -355,12 +423,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--accuracy-only", action="store_true", help="rerun only the accuracy section and splice "
                         "it into --out")
+    parser.add_argument("--cold-start-only", action="store_true", help="rerun only the cold start section and "
+                        "splice it into --out")
     args = parser.parse_args(argv)
-    if args.accuracy_only:
+    if args.accuracy_only or args.cold_start_only:
         with tempfile.TemporaryDirectory(prefix="reportqa-bench-") as tmp:
-            section = bench_departments(Path(tmp) / "departments")
+            bench = bench_departments if args.accuracy_only else bench_cold_start
+            section = bench(Path(tmp) / "store")
         args.out.write_text(splice(args.out.read_text(encoding="utf-8"), section), encoding="utf-8")
-        _log(f"wrote the accuracy section of {args.out}")
+        _log(f"wrote the section {section[0]!r} of {args.out}")
         return
     server_n = args.scale // 2 if args.server_scale is None else args.server_scale
     started = time.perf_counter()
@@ -374,6 +445,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             sections += [*lines, "", *bench_queries(store), ""]
         else:
             sections += [f"(No corpus at {args.corpus}: ingest and query sections skipped.)", ""]
+        sections += [*bench_cold_start(work / "cold"), ""]
         if DEPARTMENTS.is_dir():
             sections += [*bench_departments(work / "departments"), ""]
         if args.scale:
