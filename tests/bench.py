@@ -270,7 +270,7 @@ def first_answer(home: str, preload: bool) -> None:
     engine = Engine(store)
     warm = None
     if preload:
-        start_preload(store).join()
+        start_preload(engine).join()
         warm = time.perf_counter() - began
     report = store.reports()[0]
     question = NARRATIVE[0].format(agency=report.agency, year=report.year)
