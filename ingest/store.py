@@ -525,6 +525,8 @@ def repair(settings: Settings) -> list[str]:
     every vector no committed report owns; returns what was done, one line each."""
     done = []
     db_path = settings.db_path
+    if settings.home.is_dir() and not os.access(settings.home, os.W_OK):
+        raise StoreError(f"the store at {settings.home} is read-only: make it writable to repair it")
     if db_path.exists() and not _readable(db_path):
         aside = db_path.with_name(f"{db_path.name}.damaged-{datetime.now(UTC):%Y%m%d%H%M%S}")
         for suffix in ("", "-wal", "-shm"):

@@ -85,8 +85,10 @@ def ingest(paths: tuple[Path, ...], agency: str | None, year: int | None, as_jso
     counts = {s: sum(r.status == s for r in results) for s in ("added", "replaced", "unchanged", "error")}
     click.echo(", ".join(f"{n} {s}" for s, n in counts.items()), err=True)
     if interrupted:
-        click.echo(f"interrupted (Ctrl-C) while ingesting {files[len(results)]}: nothing of it was stored, the store "
-                   f"is as it was before it; {len(files) - len(results) - 1} file(s) after it were not read", err=True)
+        left = files[len(results):]
+        where = f"while ingesting {left[0]}: nothing of it was stored" if left else "after the last file"
+        click.echo(f"interrupted (Ctrl-C) {where}, the store is as it was before it; {max(len(left) - 1, 0)} file(s) "
+                   "after it were not read", err=True)
         sys.exit(130)
     if failed:
         sys.exit(1)

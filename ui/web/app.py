@@ -28,7 +28,7 @@ from ui.web.guard import HostGuard, LoginThrottle, host_names, is_loopback
 log = logging.getLogger(__name__)
 
 # Questions run concurrently up to this many at once (the engine and store are thread-safe); more wait
-# in the queue. Uploads and removals have their own single slot (corpus_page.py).
+# in the queue. Uploads and removals each have their own single slot (corpus_page.py).
 CHAT_CONCURRENCY = 8
 QUEUE_SIZE = 200
 
@@ -108,7 +108,7 @@ def preload(engine: Engine) -> threading.Thread:
             engine.store.count_vectors()  # the index
             engine.answer("行政处罚多少件？")  # agency index, question parsing; a fact answer never calls an LLM
         except Exception:  # the first question will load it, and report what fails then
-            log.exception("preloading the embedding model failed")
+            log.exception("preloading the model and the index failed")
 
     thread = threading.Thread(target=load, name="reportqa-preload", daemon=True)
     thread.start()
