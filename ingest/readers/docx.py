@@ -18,10 +18,7 @@ from ingest.assemble import assemble
 from ingest.draft import Draft, RawCell, RawLine, RawTable, load
 from ingest.errors import IngestError
 from ingest.model import Report
-
-_MAX_MEMBER = 200 * 2**20  # bytes: a Word report's document.xml is a few MB at most
-_MAX_RATIO = 100  # XML compresses about 10:1; far beyond that is padding
-_RATIO_FLOOR = 10 * 2**20  # small members may compress well without harm
+from ingest.readers.archive import check_archive
 
 
 def read(path: Path, *, agency: str | None = None, year: int | None = None) -> Report:
@@ -29,7 +26,7 @@ def read(path: Path, *, agency: str | None = None, year: int | None = None) -> R
     data = load(path)
     if not zipfile.is_zipfile(io.BytesIO(data)):
         raise IngestError(path.name, "not a Word .docx (not a zip archive): the extension does not match the content")
-    _refuse_bomb(data, path.name)
+    check_archive(io.BytesIO(data), path.name)
     try:
         document = docx.Document(io.BytesIO(data))
     except (KeyError, ValueError, zipfile.BadZipFile) as error:
@@ -44,20 +41,6 @@ def read(path: Path, *, agency: str | None = None, year: int | None = None) -> R
         elif isinstance(block, DocxTable):
             _table(block, draft)
     return assemble(draft, agency=agency, year=year)
-
-
-def _refuse_bomb(data: bytes, source: str) -> None:
-    """python-docx inflates every member; a member that expands far beyond any real report is refused first
-    (the sizes come from the zip directory, nothing is inflated here)."""
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        for info in archive.infolist():
-            ratio = info.file_size / max(info.compress_size, 1)
-            if info.file_size > _MAX_MEMBER or (info.file_size > _RATIO_FLOOR and ratio > _MAX_RATIO):
-                raise IngestError(
-                    source,
-                    f"zip member {info.filename} would inflate to {info.file_size / 2**20:.0f} MB "
-                    f"({ratio:.0f}:1 compression): refused as a zip bomb",
-                )
 
 
 def _table(table: DocxTable, draft: Draft) -> None:
