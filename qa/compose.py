@@ -42,7 +42,7 @@ _SUBHEAD = re.compile(r"^[（(][一二三四五六七八九十]+[)）][^。；�
 # A number a sentence states, with its unit: 1312篇, 139.7万, 99.21%, 800元.
 # A code is no quantity: no leading zero (0861 of a phone number), no digits joined by "-" (0861-3095520).
 _STATED = re.compile(r"(?<![\d.\-])(?:0|[1-9]\d*)(?:,\d{3})*(?:\.\d+)?(?![\d\-])(?:万|亿)?"
-                     r"(?:%|元|条|篇|件|个|次|人次|批次|项|期|场|家|份|人)?")
+                     r"(?:\s?(?:%|元|条|篇|件|个|次|人次|批次|项|期|场|家|份|人))?")  # PDFs print "1136 条"
 _DATE_AFTER = re.compile(r"\s*(?:年|月|日|号)")
 # The measure word a question asks in (多少条, 几个, how many … items is no help: English has none).
 _ASKED_UNIT = re.compile(r"(?:多少|几)(批次|人次|万元|元|条|篇|个|件|次|场|项|人|期|家|份)")
@@ -141,7 +141,7 @@ def _stated_value(passages: Sequence[Passage], words: set[str], needed: list[tup
             numbers = [m for m in numbers if m.group().endswith(unit)]
         after = [m for m in numbers if m.start() >= start] or numbers
         if after:
-            return after[0].group()
+            return re.sub(r"\s", "", after[0].group())
         clause = norm[max(norm.rfind("，", 0, start), norm.rfind(",", 0, start)) + 1:start + 1]
         if _NONE.search(clause):
             return "0"  # 未收取信息处理费: the sentence states none
