@@ -38,7 +38,7 @@ from ingest.names import (
     vocabulary_in,
 )
 from ingest.normalize import fold
-from qa.text import en_tokens
+from qa.text import en_tokens, segmenter
 
 # Places whose usual English name is not their pinyin.
 _EXONYMS = {"西藏": ("tibet",), "内蒙古": ("inner mongolia",), "香港": ("hong kong",), "澳门": ("macau", "macao")}
@@ -543,9 +543,7 @@ def _organ_after(text: str, at: int) -> str:
 
 @cache
 def _jieba_cut(text: str) -> tuple[str, ...]:
-    import jieba
-
-    return tuple(jieba.cut(text))
+    return tuple(segmenter().cut(text))
 
 
 def _unknown_name(text: str) -> str:
@@ -607,10 +605,7 @@ def _word_around(name: str, at: int) -> str:
 
 @cache
 def _jieba_frequency(word: str) -> int:
-    import jieba
-
-    jieba.initialize()
-    return jieba.dt.FREQ.get(word, 0)
+    return segmenter().dt.FREQ.get(word, 0)
 
 
 def _one_syllable_off(word: str, syllables: tuple[str, ...]) -> bool:
