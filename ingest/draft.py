@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingest.errors import IngestError
-from ingest.model import SourceFormat
+from ingest.model import Box, SourceFormat
 
 
 @dataclass
@@ -26,6 +26,11 @@ class RawCell:
     col: int
     rowspan: int = 1
     colspan: int = 1
+    # OCR'd cells only: where on the page image (x0, top, x1, bottom pixels), how sure the reading is (the lowest
+    # character probability), and the other readings the recognizer found likely (rival digits)
+    box: Box | None = None
+    confidence: float | None = None
+    alternatives: tuple[str, ...] = ()
 
 
 @dataclass
@@ -47,6 +52,7 @@ class Draft:
     titles: list[str] = field(default_factory=list)  # title candidates from page/document metadata
     publishers: list[str] = field(default_factory=list)  # 发布机构 / source metadata
     dates: list[str] = field(default_factory=list)  # publication date metadata
+    images: dict[int, bytes] = field(default_factory=dict)  # OCR'd pages as read (JPEG), by page number
 
 
 def load(path: Path) -> bytes:

@@ -1,0 +1,107 @@
+"""OCR of scanned pages into a reader's draft: prose lines, ruled tables whose cells keep page, box and confidence.
+
+Used by every reader that meets page images: PDF pages without a text layer, pictures in a Word file, and image
+files. A page is prepared (seal dropped, tilt straightened, turned if upside down: page.py), its text lines are
+detected and read (engine.py), and the words are laid out into tables and lines (layout.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from PIL import Image
+
+from ingest.draft import Draft, RawCell, RawLine, RawTable
+from ingest.readers.scan import layout
+from ingest.readers.scan import page as pages
+from ingest.readers.scan.engine import Word, engine
+
+_DETECT_SIDE = 1800  # pixels: text is detected on a page reduced to this longer side (about 150 dpi A4)
+_INK = 0.004  # share of dark pixels in a cell's interior that says something is printed there
+
+# Called after each page OCR'd: (pages done, pages to do).
+Progress = Callable[[int, int], None]
+
+
+def read_words(image: Image.Image) -> tuple[np.ndarray, list[Word]]:
+    """The prepared page (grey, straight, upright) and every word read on it, boxes in its pixels."""
+    ocr = engine()
+    gray = pages.unsealed(image)
+    gray = pages.rotate(gray, pages.tilt(gray))
+    scale = min(1.0, _DETECT_SIDE / max(gray.shape))
+    rgb = np.ascontiguousarray(np.repeat(gray[:, :, None], 3, axis=2))
+    probe = rgb if scale == 1.0 else _resized(rgb, scale)
+    boxes = [_box(q / scale) for q in ocr.detect(probe)]
+    crops = ocr.crops(rgb, boxes)
+    if ocr.upside_down(crops):
+        gray = np.ascontiguousarray(gray[::-1, ::-1])
+        rgb = np.ascontiguousarray(rgb[::-1, ::-1])
+        h, w = gray.shape
+        boxes = [(w - x1, h - y1, w - x0, h - y0) for x0, y0, x1, y1 in boxes]
+        crops = ocr.crops(rgb, boxes)
+    words = [
+        Word(text, box, confidence, alternatives)
+        for box, (text, confidence, alternatives) in zip(boxes, ocr.recognize(crops), strict=True)
+        if text.strip()
+    ]
+    return gray, words
+
+
+def _resized(image: np.ndarray, scale: float) -> np.ndarray:
+    import cv2
+
+    return cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+
+
+def _box(quad: np.ndarray) -> tuple[float, float, float, float]:
+    return (float(quad[:, 0].min()), float(quad[:, 1].min()), float(quad[:, 0].max()), float(quad[:, 1].max()))
+
+
+def _reread(gray: np.ndarray, grids: list[layout.Grid], pieces: list[tuple[layout.GridCell, layout.Box]]) -> None:
+    """Read again, box by box: the pieces of words that ran across a cell wall, and every cell with ink but no
+    word (a lone digit the detector missed, often under a seal), whole."""
+    todo = list(pieces)
+    for grid in grids:
+        for cell in grid.cells:
+            if cell.words or any(c is cell for c, _ in pieces):
+                continue
+            x0, y0, x1, y1 = (int(v) for v in cell.box)
+            pad = max(4, int((y1 - y0) * 0.12))
+            inside = gray[y0 + pad : y1 - pad, x0 + pad : x1 - pad]
+            if inside.size and (inside < 128).mean() > _INK:
+                todo.append((cell, (x0 + pad, y0 + pad, x1 - pad, y1 - pad)))
+    if not todo:
+        return
+    rgb = np.repeat(gray[:, :, None], 3, axis=2)
+    crops = engine().crops(rgb, [box for _, box in todo])
+    for (cell, box), (text, confidence, alternatives) in zip(todo, engine().recognize(crops), strict=True):
+        if text.strip():
+            cell.words.append(Word(text, box, confidence, alternatives))
+
+
+def scan_page(draft: Draft, number: int, image: Image.Image) -> None:
+    """OCR one page image into `draft`: its lines in reading order, its ruled tables, and the page as read."""
+    gray, words = read_words(image)
+    grids = layout.grids(gray, words)
+    loose, pieces = layout.assign(grids, words)
+    _reread(gray, grids, pieces)
+    blocks: list[tuple[float, str | layout.Grid]] = [
+        (min(w.box[1] for w in line), " ".join(w.text for w in line)) for line in layout.lines_of(loose)
+    ]
+    blocks += [(g.box[1], g) for g in grids]
+    for _, block in sorted(blocks, key=lambda b: b[0]):
+        if isinstance(block, str):
+            draft.lines.append(RawLine(block, page=number))
+            continue
+        first = len(draft.lines)
+        cells = []
+        for cell in block.cells:
+            alternatives = tuple(a for w in cell.words for a in w.alternatives) if len(cell.words) == 1 else ()
+            cells.append(RawCell(cell.text, cell.row, cell.col, cell.rowspan, cell.colspan, box=cell.box,
+                                 confidence=cell.confidence, alternatives=alternatives))
+            if cell.text:
+                draft.lines.append(RawLine(cell.text, page=number, in_table=True))
+        draft.tables.append(RawTable(cells, first_line=first if len(draft.lines) > first else None, page=number))
+    draft.images[number] = pages.encoded(gray)
+
