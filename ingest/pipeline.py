@@ -16,6 +16,7 @@ from typing import Literal
 from ingest import readers
 from ingest.checks import check
 from ingest.chunking import chunk
+from ingest.doubt import doubt
 from ingest.errors import IngestError
 from ingest.format import infer
 from ingest.format.layout import PARTS, expected_cells
@@ -130,7 +131,7 @@ def _prepare(
     report = readers.read(path, agency=agency, year=year)
     if source_name:
         report = replace(report, source=source_name)
-    facts = extract_facts(report)
+    facts = doubt(extract_facts(report))
     report = replace(report, template=_template(facts))
     chunks = chunk(report, facts, store.settings.chunk_chars)
     return _Prepared(path, report, facts, check(facts), chunks)

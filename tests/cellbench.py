@@ -48,11 +48,13 @@ Key = tuple[str, str, str]
 
 
 def extract(path: Path) -> list[Fact]:
-    """The facts of one file: the project's readers and table extraction, no embedding, no store."""
+    """The facts of one file: the project's readers and table extraction (and the doubt OCR'd cells get, as
+    ingest gives it), no embedding, no store."""
+    from ingest.doubt import doubt
     from ingest.readers import read
     from ingest.tables.extract import extract_facts
 
-    return extract_facts(read(path))
+    return doubt(extract_facts(read(path)))
 
 
 @dataclass(frozen=True)

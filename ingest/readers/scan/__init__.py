@@ -70,6 +70,7 @@ def _reread(gray: np.ndarray, grids: list[layout.Grid], pieces: list[tuple[layou
             pad = max(4, int((y1 - y0) * 0.12))
             inside = gray[y0 + pad : y1 - pad, x0 + pad : x1 - pad]
             if inside.size and (inside < 128).mean() > _INK:
+                cell.inked = True
                 todo.append((cell, (x0 + pad, y0 + pad, x1 - pad, y1 - pad)))
     if not todo:
         return
@@ -97,7 +98,7 @@ def scan_page(draft: Draft, number: int, image: Image.Image) -> None:
         first = len(draft.lines)
         cells = []
         for cell in block.cells:
-            alternatives = tuple(a for w in cell.words for a in w.alternatives) if len(cell.words) == 1 else ()
+            alternatives = tuple(a for w in cell.kept for a in w.alternatives) if len(cell.kept) == 1 else ()
             cells.append(RawCell(cell.text, cell.row, cell.col, cell.rowspan, cell.colspan, box=cell.box,
                                  confidence=cell.confidence, alternatives=alternatives))
             if cell.text:

@@ -30,6 +30,7 @@ _HEIGHT = 48  # the recognition model's input height
 
 _DIGITS = str.maketrans("oOlI|", "00111")
 _LOOKALIKE = re.compile(r"[+\-]?[0-9oOlI|][0-9oOlI|,.]*")
+_NUMBER = re.compile(r"[+\-]?\d[\d,]*(\.\d+)?")
 
 
 @dataclass(frozen=True)
@@ -118,9 +119,10 @@ class Engine:
                 options.append((char, *rivals))
             previous = index
         text = "".join(chars)
-        if _LOOKALIKE.fullmatch(text) and not text.isdigit() and any(c.isdigit() for c in text + "0"):
-            # a number read with a letter that looks like a digit (`o` for 0, `l` for 1): the digit, in doubt
-            text = text.translate(_DIGITS)
+        if _LOOKALIKE.fullmatch(text) and not _NUMBER.fullmatch(text):
+            # a number read with a letter that looks like a digit (`o` for 0, `l` for 1) or a dot beside it (a
+            # speck): the digits, in doubt
+            text = text.translate(_DIGITS).strip(".,") or text
             options = [(c,) for c in text]
             confidences = [min(confidences, default=0.0), 0.5]
         readings = ["".join(r) for r in product(*options)] if len(chars) < 24 else [text]

@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ingest.readers.scan.engine import Word
+from ingest.tables.cells import is_value
 
+_STRAY = 2  # characters: a shorter non-value word beside a value is a stray mark
 _EDGE = 0.6  # share of a wall's length that must be inked for two grid positions to be apart
 
 
@@ -26,20 +28,33 @@ class GridCell:
     colspan: int
     box: tuple[float, float, float, float]
     words: list[Word] = field(default_factory=list)
+    inked: bool = False  # something is printed inside (set when the cell was read as a whole)
+
+    @property
+    def kept(self) -> list[Word]:
+        """Its words less the marks beside a value that were read as a stray letter or two (a seal's ring or a
+        stain crossing the cell)."""
+        if not any(is_value(w.text) for w in self.words):
+            return self.words
+        return [w for w in self.words if is_value(w.text) or len(w.text) > _STRAY]
 
     @property
     def text(self) -> str:
-        return "\n".join(" ".join(w.text for w in line) for line in lines_of(self.words))
+        return "\n".join(" ".join(w.text for w in line) for line in lines_of(self.kept))
 
     @property
-    def confidence(self) -> float | None:
-        return min((w.confidence for w in self.words), default=None)
+    def confidence(self) -> float:
+        """The lowest of its words' (stray marks included: they may hide a digit); an empty cell is sure to be
+        blank unless it holds ink (then 0)."""
+        return min((w.confidence for w in self.words), default=0.0 if self.inked else 1.0)
 
 
 @dataclass
 class Grid:
     box: tuple[float, float, float, float]
     cells: list[GridCell]
+    xs: list[float]  # column rules, page pixels
+    ys: list[float]  # row rules
 
 
 def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
@@ -118,7 +133,31 @@ def assign(found: list[Grid], words: list[Word]) -> tuple[list[Word], list[tuple
             max(hits, key=lambda h: h[1])[0].words.append(word)
         else:
             loose.append(word)
+    for grid in found:
+        grid.cells = [part for cell in grid.cells for part in _unmerged(grid, cell)]
     return loose, pieces
+
+
+def _unmerged(grid: Grid, cell: GridCell) -> list[GridCell]:
+    """A merged cell holding values in several of the grid positions it covers is cells whose rule was lost
+    (blurred, or under a seal): they are split again. A real merged cell holds one value, or a label.
+    Marks a seal leaves (a letter or two read with little confidence) do not count against the values."""
+    values = [w for w in cell.words if is_value(w.text)]
+    if len(values) < 2 or len(values) < 0.6 * len(cell.words):
+        return [cell]
+    at: dict[tuple[int, int], list[Word]] = {}
+    for word in cell.words:
+        cx, cy = (word.box[0] + word.box[2]) / 2, (word.box[1] + word.box[3]) / 2
+        i = min(max(int(np.searchsorted(grid.ys, cy)) - 1, cell.row), cell.row + cell.rowspan - 1)
+        j = min(max(int(np.searchsorted(grid.xs, cx)) - 1, cell.col), cell.col + cell.colspan - 1)
+        at.setdefault((i, j), []).append(word)
+    if len(at) < 2:
+        return [cell]
+    return [
+        GridCell(i, j, 1, 1, (grid.xs[j], grid.ys[i], grid.xs[j + 1], grid.ys[i + 1]), at.get((i, j)) or [])
+        for i in range(cell.row, cell.row + cell.rowspan)
+        for j in range(cell.col, cell.col + cell.colspan)
+    ]
 
 
 def _outside_words(stroke: np.ndarray, texted: np.ndarray) -> bool:
@@ -183,10 +222,14 @@ def _grid(
     for members in groups.values():
         r0, r1 = min(i for i, _ in members), max(i for i, _ in members)
         c0, c1 = min(j for _, j in members), max(j for _, j in members)
+        if len(members) != (r1 - r0 + 1) * (c1 - c0 + 1):  # no merged cell is L-shaped: rules were lost
+            cells += [GridCell(i, j, 1, 1, (ox + xs[j], oy + ys[i], ox + xs[j + 1], oy + ys[i + 1]))
+                      for i, j in members]
+            continue
         box = (ox + xs[c0], oy + ys[r0], ox + xs[c1 + 1], oy + ys[r1 + 1])
         cells.append(GridCell(r0, c0, r1 - r0 + 1, c1 - c0 + 1, box))
     cells.sort(key=lambda c: (c.row, c.col))
-    return Grid((ox + xs[0], oy + ys[0], ox + xs[-1], oy + ys[-1]), cells)
+    return Grid((ox + xs[0], oy + ys[0], ox + xs[-1], oy + ys[-1]), cells, [ox + x for x in xs], [oy + y for y in ys])
 
 
 def _merge_close(edges: list[float], gap: float) -> list[float]:

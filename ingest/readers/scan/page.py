@@ -38,7 +38,9 @@ def unsealed(image: Image.Image) -> np.ndarray:
     paper = cv2.morphologyEx(red, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (31, 31)))
     flat = np.clip(red.astype(np.float32) / np.maximum(paper, 1) * 255, 0, 255)
     redness = red.astype(np.int16) - np.maximum(rgb[:, :, 1], rgb[:, :, 2]).astype(np.int16)
-    flat[(redness > _RED) & (flat > _SEAL_LEVEL)] = 255
+    # JPEG blurs the seal's colour more than its lightness: its strokes leave grey rims just beside the red
+    seal = cv2.dilate((redness > _RED).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    flat[seal & (flat > _SEAL_LEVEL)] = 255
     return flat.astype(np.uint8)
 
 

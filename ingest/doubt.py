@@ -1,0 +1,99 @@
+"""OCR'd cells that must not be trusted become `ambiguous`, with the values they may be.
+
+A scan can be misread where typed text cannot, so a cell read by OCR (its `ref.confidence` is set) is never
+trusted on the reading alone when something speaks against it:
+
+- a digit the recognizer was unsure of (rival digits, or a letter read for a digit) in a table without sum
+  identities (Table 2), and anywhere a cell with ink that nothing could be read from;
+- a cell whose table breaks an identity, when changing that cell alone mends the broken sums: the cells whose
+  change mends the most are the suspects, each ambiguous between its printed value and the value that mends.
+
+Where the identities hold, they vouch for the digits (a misread digit almost never keeps every sum), so a doubtful
+digit in Tables 3 and 4 stays trusted. Text-layer cells are never touched: a report's own broken sums are shown as
+`inconsistent`, as before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+from ingest.checks import violations
+from ingest.model import Fact
+from ingest.tables.cells import parse
+
+DOUBT = 0.5  # a cell read with a character less likely than this is doubtful even without a rival
+_WITH_IDENTITIES = frozenset({"requests", "review"})
+
+
+def doubt(facts: Sequence[Fact]) -> list[Fact]:
+    """`facts` with OCR'd cells left in doubt marked ambiguous (their candidates: every value they may be)."""
+    facts = list(facts)
+    if not any(f.ref.confidence is not None for f in facts):
+        return facts
+    flagged: dict[int, set[float]] = {}
+    for i, f in enumerate(facts):
+        if _unread(f) or (f.table not in _WITH_IDENTITIES and _doubtful(f)):
+            flagged[i] = _readings(f)
+    for i, mends in _suspects(facts).items():
+        flagged.setdefault(i, _readings(facts[i])).update(mends)
+    return [
+        replace(f, status="ambiguous", value=None, candidates=tuple(sorted(flagged[i]))) if i in flagged else f
+        for i, f in enumerate(facts)
+    ]
+
+
+def _doubtful(f: Fact) -> bool:
+    confidence = f.ref.confidence
+    return confidence is not None and (bool(f.ref.alternatives) or confidence < DOUBT)
+
+
+def _unread(f: Fact) -> bool:
+    """A cell with ink in it that no text could be read from (it may be a faint 0 as well as a blot)."""
+    return f.ref.confidence == 0.0 and f.kind == "blank"
+
+
+def _readings(f: Fact) -> set[float]:
+    """The values a cell's print allows: as read (blank as 0) and each alternative reading."""
+    values = {0.0 if f.kind == "blank" else f.value}
+    values.update(parse(a).value for a in f.ref.alternatives)
+    return {v for v in values if v is not None}
+
+
+def _value(f: Fact) -> float | None:
+    return 0.0 if f.kind == "blank" else f.value
+
+
+def _suspects(facts: list[Fact]) -> dict[int, set[float]]:
+    """OCR'd cells whose change alone mends the most broken identities, with the values that mend them."""
+    broken = violations(facts)
+    if not broken:
+        return {}
+    index = {id(f): i for i, f in enumerate(facts)}
+    involved = {index[id(f)] for _, fs in broken for f in fs if f.ref.confidence is not None and id(f) in index}
+    before = len(broken)
+    mending: dict[int, tuple[int, set[float]]] = {}
+    for i in sorted(involved):
+        f = facts[i]
+        value = _value(f)
+        if value is None:
+            continue
+        tries = {value + v.expected - v.found for v, fs in broken if any(g is f for g in fs)}
+        tries |= {value - v.expected + v.found for v, fs in broken if any(g is f for g in fs)}
+        tries |= _readings(f)
+        best, values = 0, set()
+        for candidate in tries:
+            if candidate < 0 or candidate == value:
+                continue
+            changed = replace(f, value=candidate, kind="number" if candidate else "zero", raw=f"{candidate:g}")
+            mended = before - len(violations([*facts[:i], changed, *facts[i + 1 :]]))
+            if mended > best:
+                best, values = mended, {candidate}
+            elif mended == best and mended > 0:
+                values.add(candidate)
+        if best:
+            mending[i] = (best, values)
+    if not mending:
+        return {i: set() for i in involved if _doubtful(facts[i])}
+    most = max(n for n, _ in mending.values())
+    return {i: values for i, (n, values) in mending.items() if n == most}
