@@ -23,6 +23,7 @@ from ingest.model import Fact
 from ingest.tables.cells import parse
 
 DOUBT = 0.5  # a cell read with a character less likely than this is doubtful even without a rival
+_SURE = 0.9  # of two cells whose change mends the sums alike, one read with less is the suspect
 _WITH_IDENTITIES = frozenset({"requests", "review"})
 
 
@@ -96,4 +97,7 @@ def _suspects(facts: list[Fact]) -> dict[int, set[float]]:
     if not mending:
         return {i: set() for i in involved if _doubtful(facts[i])}
     most = max(n for n, _ in mending.values())
-    return {i: values for i, (n, values) in mending.items() if n == most}
+    tied = {i: values for i, (n, values) in mending.items() if n == most}
+    # among cells that would mend as much, the ones read with doubt are the likelier misreadings
+    unsure = {i: values for i, values in tied.items() if (facts[i].ref.confidence or 0.0) < _SURE}
+    return unsure or tied

@@ -27,6 +27,7 @@ from ingest.store import Store
 from ingest.tables.extract import extract_facts
 
 Status = Literal["added", "unchanged", "replaced", "error"]
+PageProgress = Callable[[Path, int, int], None]  # file, pages OCR'd, pages to OCR
 
 # Files read ahead of their commits so that their chunks are embedded in one call: sentence-transformers
 # sorts a call's texts by length, and one call for several reports pads far less than one per report
@@ -79,14 +80,16 @@ def ingest(
     year: int | None = None,
     progress: Callable[[FileResult], None] | None = None,
     source_name: str | None = None,
+    pages: PageProgress | None = None,
 ) -> list[FileResult]:
     """Ingest files and folders into `store`; returns one result per file, in order.
 
-    `source_name` replaces the file name shown in citations (uploads are stored under generated names).
+    `source_name` replaces the file name shown in citations (uploads are stored under generated names);
+    `pages` hears of every page OCR'd (file, pages done, pages to do): OCR takes seconds a page.
     """
     store.recover()
     results = []
-    for result in _ingest_each(expand(paths), store, agency, year, source_name):
+    for result in _ingest_each(expand(paths), store, agency, year, source_name, pages):
         results.append(result)
         if progress:
             progress(result)
@@ -94,10 +97,11 @@ def ingest(
 
 
 def _ingest_each(
-    files: list[Path], store: Store, agency: str | None, year: int | None, source_name: str | None
+    files: list[Path], store: Store, agency: str | None, year: int | None, source_name: str | None,
+    pages: PageProgress | None,
 ) -> Iterator[FileResult]:
     for start in range(0, len(files), READ_AHEAD):
-        prepared = [_guarded(path, _prepare, path, store, agency, year, source_name)
+        prepared = [_guarded(path, _prepare, path, store, agency, year, source_name, pages)
                     for path in files[start : start + READ_AHEAD]]
         # Only a speed-up: when it fails, each put embeds its own chunks and a bad one fails alone.
         with suppress(Exception):
@@ -117,7 +121,8 @@ def _guarded(path: Path, step: Callable[..., _Prepared | FileResult], *args) -> 
 
 
 def _prepare(
-    path: Path, store: Store, agency: str | None, year: int | None, source_name: str | None
+    path: Path, store: Store, agency: str | None, year: int | None, source_name: str | None,
+    pages: PageProgress | None,
 ) -> _Prepared | FileResult:
     """Read, extract and chunk one file (or recognise it as already committed)."""
     if not path.is_file():
@@ -128,7 +133,8 @@ def _prepare(
     if known is not None and agency in (None, known.agency) and year in (None, known.year):
         # The same bytes are already committed: skip reading, extracting and embedding.
         return FileResult(str(path), "unchanged", known.id, f"{known.agency} {known.year}", known.chunks, known.facts)
-    report = readers.read(path, agency=agency, year=year)
+    on_page = (lambda done, total: pages(path, done, total)) if pages else None
+    report = readers.read(path, agency=agency, year=year, progress=on_page)
     if source_name:
         report = replace(report, source=source_name)
     facts = doubt(extract_facts(report))

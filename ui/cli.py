@@ -56,7 +56,8 @@ def model() -> None:
 @click.option("--year", type=int, help="reporting year, when the file does not state it")
 @click.option("--json", "as_json", is_flag=True, help="one JSON object per file")
 def ingest(paths: tuple[Path, ...], agency: str | None, year: int | None, as_json: bool) -> None:
-    """Ingest report files or folders (txt, html, pdf, docx, md). Exit 1 if any file failed."""
+    """Ingest report files or folders (txt, html, pdf, docx, md; scans as pdf, docx, png, jpg, tif, read by
+    OCR with a line per page). Exit 1 if any file failed."""
     from ingest.pipeline import expand
     from ingest.pipeline import ingest as run
 
@@ -64,7 +65,10 @@ def ingest(paths: tuple[Path, ...], agency: str | None, year: int | None, as_jso
     files = expand(paths)
     results = []
     with click.progressbar(length=len(files), label="ingesting", file=sys.stderr) as bar:
-        for result in run(files, store, agency=agency, year=year, progress=lambda _: bar.update(1)):
+        def page(path: Path, done: int, total: int) -> None:
+            click.echo(f"\n  OCR {path.name}: page {done}/{total}", file=sys.stderr, nl=False)
+
+        for result in run(files, store, agency=agency, year=year, progress=lambda _: bar.update(1), pages=page):
             results.append(result)
     for r in results:
         if as_json:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from ingest.pipeline import FileResult, ingest
+from ingest.pipeline import FileResult, PageProgress, ingest
 from ingest.readers import READERS
 from ingest.store import Store
 from ui.web.render import CORPUS_HEADERS, corpus_rows
@@ -71,7 +71,11 @@ class CorpusPage:
         lines = []
         for i, path in enumerate(paths):
             progress((i, len(paths)), desc=f"正在入库 {path.name}", unit="个文件")
-            lines.append(self.ingest_file(path))
+
+            def page(_copy: Path, done: int, total: int, name: str = path.name) -> None:
+                progress((done, total), desc=f"正在识别扫描页 {name}：第 {done}/{total} 页", unit="页")
+
+            lines.append(self.ingest_file(path, page))
         progress((len(paths), len(paths)), desc="完成")
         table, choice = self.refresh()
         return "\n".join(lines), None, table, choice, changed + 1
@@ -83,8 +87,9 @@ class CorpusPage:
             return f"库中没有 {report_id}（可能已被删除）。", *self.refresh(), changed + 1
         return f"已删除 {report_id}。", *self.refresh(), changed + 1
 
-    def ingest_file(self, upload: Path) -> str:
-        """Check, copy under a generated name, ingest; one result line in `reportqa ingest`'s terms."""
+    def ingest_file(self, upload: Path, pages: PageProgress | None = None) -> str:
+        """Check, copy under a generated name, ingest; one result line in `reportqa ingest`'s terms.
+        `pages` hears of each page OCR'd."""
         name = upload.name  # what the browser sent: shown, never used to build a path
         suffix = upload.suffix.lower()
         if suffix not in READERS:
@@ -95,7 +100,7 @@ class CorpusPage:
         self.uploads.mkdir(parents=True, exist_ok=True)
         copy = self.uploads / f"{uuid.uuid4().hex}{suffix}"
         shutil.copyfile(upload, copy)
-        [result] = ingest([copy], self.store, source_name=name)
+        [result] = ingest([copy], self.store, source_name=name, pages=pages)
         if result.status == "error":
             copy.unlink(missing_ok=True)
         return _line(name, result)

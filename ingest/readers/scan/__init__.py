@@ -16,6 +16,7 @@ from ingest.draft import Draft, RawCell, RawLine, RawTable
 from ingest.readers.scan import layout
 from ingest.readers.scan import page as pages
 from ingest.readers.scan.engine import Word, engine
+from ingest.tables.cells import is_value
 
 _DETECT_SIDE = 1800  # pixels: text is detected on a page reduced to this longer side (about 150 dpi A4)
 _INK = 0.004  # share of dark pixels in a cell's interior that says something is printed there
@@ -59,13 +60,15 @@ def _box(quad: np.ndarray) -> tuple[float, float, float, float]:
 
 
 def _reread(gray: np.ndarray, grids: list[layout.Grid], pieces: list[tuple[layout.GridCell, layout.Box]]) -> None:
-    """Read again, box by box: the pieces of words that ran across a cell wall, and every cell with ink but no
-    word (a lone digit the detector missed, often under a seal), whole."""
+    """Read again, box by box: the pieces of words that ran across a cell wall, and, whole, every cell with ink
+    but no word (a lone digit the detector missed, often under a seal) or only a stray mark (`°`, `a`, `!.`: a
+    faint digit read from too tight a box). What is still a stray mark then is left unread, in doubt."""
     todo = list(pieces)
     for grid in grids:
         for cell in grid.cells:
-            if cell.words or any(c is cell for c, _ in pieces):
+            if (cell.words and not _stray(cell.words)) or any(c is cell for c, _ in pieces):
                 continue
+            cell.words = []
             x0, y0, x1, y1 = (int(v) for v in cell.box)
             pad = max(4, int((y1 - y0) * 0.12))
             inside = gray[y0 + pad : y1 - pad, x0 + pad : x1 - pad]
@@ -77,8 +80,15 @@ def _reread(gray: np.ndarray, grids: list[layout.Grid], pieces: list[tuple[layou
     rgb = np.repeat(gray[:, :, None], 3, axis=2)
     crops = engine().crops(rgb, [box for _, box in todo])
     for (cell, box), (text, confidence, alternatives) in zip(todo, engine().recognize(crops), strict=True):
-        if text.strip():
-            cell.words.append(Word(text, box, confidence, alternatives))
+        word = Word(text, box, confidence, alternatives)
+        if text.strip() and not _stray([word]):
+            cell.words.append(word)
+
+
+def _stray(words: list[Word]) -> bool:
+    """Nothing but a mark or two that is neither a value nor a Chinese character."""
+    text = "".join(w.text for w in words).strip()
+    return len(text) <= 2 and not is_value(text) and not any("\u4e00" <= c <= "\u9fff" for c in text)
 
 
 def scan_page(draft: Draft, number: int, image: Image.Image) -> None:

@@ -23,13 +23,15 @@ import numpy as np
 # A digit whose probability is below this is doubtful, and a rival digit at or above `RIVAL` is a candidate.
 DOUBT = 0.85
 RIVAL = 0.05
+_MARK = 0.6  # a non-digit read with less probability beside digits is a mark on the page, not print
 MAX_ALTERNATIVES = 8  # readings of one word beyond the best, at most
 _BATCH_PIXELS = 2048  # padded input width per batch: small batches of similar width are fastest on CPU
 _HEIGHT = 48  # the recognition model's input height
 
 
-_DIGITS = str.maketrans("oOlI|", "00111")
-_LOOKALIKE = re.compile(r"[+\-]?[0-9oOlI|][0-9oOlI|,.]*")
+# Letters a blurred or stamped digit is read as; a word made of digits and these alone is a number read in doubt.
+_DIGITS = str.maketrans("oODQUCc°Il|iSsBZz", "00000000111155822")
+_LOOKALIKE = re.compile(r"[+\-]?[0-9oODQUCc°Il|iSsBZz][0-9oODQUCc°Il|iSsBZz,.]*")
 _NUMBER = re.compile(r"[+\-]?\d[\d,]*(\.\d+)?")
 
 
@@ -119,6 +121,12 @@ class Engine:
                 options.append((char, *rivals))
             previous = index
         text = "".join(chars)
+        digits = [(c, p, o) for c, p, o in zip(chars, confidences, options, strict=True) if c.isdigit() or p >= _MARK]
+        kept = "".join(c for c, _, _ in digits)
+        if not _NUMBER.fullmatch(text) and len(digits) < len(chars) and _NUMBER.fullmatch(kept):
+            # a number with a faint mark read beside it (`5编`: a seal's character): the number, in doubt
+            text, options = kept, [o for _, _, o in digits]
+            confidences = [min(confidences), 0.5]
         if _LOOKALIKE.fullmatch(text) and not _NUMBER.fullmatch(text):
             # a number read with a letter that looks like a digit (`o` for 0, `l` for 1) or a dot beside it (a
             # speck): the digits, in doubt

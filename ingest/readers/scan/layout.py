@@ -134,16 +134,22 @@ def assign(found: list[Grid], words: list[Word]) -> tuple[list[Word], list[tuple
         else:
             loose.append(word)
     for grid in found:
-        grid.cells = [part for cell in grid.cells for part in _unmerged(grid, cell)]
+        owner = {(i, j): c for c in grid.cells for i in range(c.row, c.row + c.rowspan)
+                 for j in range(c.col, c.col + c.colspan)}
+        grid.cells = [part for cell in grid.cells for part in _unmerged(grid, cell, owner)]
     return loose, pieces
 
 
-def _unmerged(grid: Grid, cell: GridCell) -> list[GridCell]:
+def _unmerged(grid: Grid, cell: GridCell, owner: dict[tuple[int, int], GridCell]) -> list[GridCell]:
     """A merged cell holding values in several of the grid positions it covers is cells whose rule was lost
-    (blurred, or under a seal): they are split again. A real merged cell holds one value, or a label.
+    (blurred, or under a seal): they are split again, and so is a value spanning rows (tables merge label cells
+    down, never a number) or spanning columns that the row above keeps apart. A real merged cell holds a label,
+    or one value under a header as wide.
     Marks a seal leaves (a letter or two read with little confidence) do not count against the values."""
     values = [w for w in cell.words if is_value(w.text)]
-    if len(values) < 2 or len(values) < 0.6 * len(cell.words):
+    above = {id(owner[cell.row - 1, j]) for j in range(cell.col, cell.col + cell.colspan) if (cell.row - 1, j) in owner}
+    lost = cell.rowspan > 1 or len(above) > 1
+    if len(values) < (1 if lost else 2) or len(values) < 0.6 * len(cell.words):
         return [cell]
     at: dict[tuple[int, int], list[Word]] = {}
     for word in cell.words:
@@ -151,7 +157,7 @@ def _unmerged(grid: Grid, cell: GridCell) -> list[GridCell]:
         i = min(max(int(np.searchsorted(grid.ys, cy)) - 1, cell.row), cell.row + cell.rowspan - 1)
         j = min(max(int(np.searchsorted(grid.xs, cx)) - 1, cell.col), cell.col + cell.colspan - 1)
         at.setdefault((i, j), []).append(word)
-    if len(at) < 2:
+    if len(at) < 2 and not lost:
         return [cell]
     return [
         GridCell(i, j, 1, 1, (grid.xs[j], grid.ys[i], grid.xs[j + 1], grid.ys[i + 1]), at.get((i, j)) or [])

@@ -14,7 +14,7 @@ from PIL import Image
 
 MAX_TILT = 5.0  # degrees searched either way; scanners tilt a page a little, turned pages are handled apart
 _RED = 40  # red minus the larger of green and blue: seal ink (black and grey print have none)
-_SEAL_LEVEL = 120  # of 255 in the levelled red channel: darker is print under the seal, kept
+_SEAL_LEVEL = 115  # of 255 in the levelled red channel: darker is print under the seal, kept
 _PROBE_WIDTH = 900  # pixels: the tilt is measured on a reduced copy
 
 
@@ -37,9 +37,11 @@ def unsealed(image: Image.Image) -> np.ndarray:
     red = rgb[:, :, 0]
     paper = cv2.morphologyEx(red, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (31, 31)))
     flat = np.clip(red.astype(np.float32) / np.maximum(paper, 1) * 255, 0, 255)
-    redness = red.astype(np.int16) - np.maximum(rgb[:, :, 1], rgb[:, :, 2]).astype(np.int16)
-    # JPEG blurs the seal's colour more than its lightness: its strokes leave grey rims just beside the red
-    seal = cv2.dilate((redness > _RED).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    # JPEG blurs a seal's colour more than its lightness (chroma is stored at half resolution): the colour is
+    # judged on a smoothed copy, and the strokes' grey rims just beside the red go with them
+    smooth = cv2.GaussianBlur(rgb, (5, 5), 0).astype(np.int16)
+    redness = smooth[:, :, 0] - np.maximum(smooth[:, :, 1], smooth[:, :, 2])
+    seal = cv2.dilate((redness > _RED).astype(np.uint8), np.ones((7, 7), np.uint8)) > 0
     flat[seal & (flat > _SEAL_LEVEL)] = 255
     return flat.astype(np.uint8)
 
@@ -79,4 +81,17 @@ def encoded(gray: np.ndarray) -> bytes:
     """The prepared page as a JPEG, kept so a cited cell can be shown as printed (its box is in these pixels)."""
     buffer = io.BytesIO()
     Image.fromarray(gray).save(buffer, "JPEG", quality=80)
+    return buffer.getvalue()
+
+
+def cell_crop(page_image: bytes, box: tuple[float, float, float, float], margin: float = 0.35) -> bytes:
+    """The part of an OCR'd page (`encoded`) under a cell's box, with a margin of the cell's height around it
+    so the rules show: what a person checks a digit against."""
+    image = Image.open(io.BytesIO(page_image))
+    x0, y0, x1, y1 = box
+    pad = (y1 - y0) * margin
+    area = (max(int(x0 - pad), 0), max(int(y0 - pad), 0), min(int(x1 + pad), image.width),
+            min(int(y1 + pad), image.height))
+    buffer = io.BytesIO()
+    image.crop(area).save(buffer, "JPEG", quality=85)
     return buffer.getvalue()
