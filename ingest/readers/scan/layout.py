@@ -146,10 +146,10 @@ def _unmerged(grid: Grid, cell: GridCell, owner: dict[tuple[int, int], GridCell]
     down, never a number) or spanning columns that the row above keeps apart. A real merged cell holds a label,
     or one value under a header as wide.
     Marks a seal leaves (a letter or two read with little confidence) do not count against the values."""
-    values = [w for w in cell.words if is_value(w.text)]
+    values = [w for w in cell.kept if is_value(w.text)]
     above = {id(owner[cell.row - 1, j]) for j in range(cell.col, cell.col + cell.colspan) if (cell.row - 1, j) in owner}
     lost = cell.rowspan > 1 or len(above) > 1
-    if len(values) < (1 if lost else 2) or len(values) < 0.6 * len(cell.words):
+    if (len(values) < 2 and not lost) or len(values) < 0.6 * len(cell.kept):
         return [cell]
     at: dict[tuple[int, int], list[Word]] = {}
     for word in cell.words:
@@ -157,7 +157,7 @@ def _unmerged(grid: Grid, cell: GridCell, owner: dict[tuple[int, int], GridCell]
         i = min(max(int(np.searchsorted(grid.ys, cy)) - 1, cell.row), cell.row + cell.rowspan - 1)
         j = min(max(int(np.searchsorted(grid.xs, cx)) - 1, cell.col), cell.col + cell.colspan - 1)
         at.setdefault((i, j), []).append(word)
-    if len(at) < 2 and not lost:
+    if (len(at) < 2 and not lost) or cell.rowspan * cell.colspan == 1:
         return [cell]
     return [
         GridCell(i, j, 1, 1, (grid.xs[j], grid.ys[i], grid.xs[j + 1], grid.ys[i + 1]), at.get((i, j)) or [])

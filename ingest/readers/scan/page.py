@@ -14,7 +14,8 @@ from PIL import Image
 
 MAX_TILT = 5.0  # degrees searched either way; scanners tilt a page a little, turned pages are handled apart
 _RED = 40  # red minus the larger of green and blue: seal ink (black and grey print have none)
-_SEAL_LEVEL = 115  # of 255 in the levelled red channel: darker is print under the seal, kept
+_SEAL_CLEAN = 115  # of 255 in the levelled red channel: lighter and red is seal
+_SEAL_FAINT = 160
 _PROBE_WIDTH = 900  # pixels: the tilt is measured on a reduced copy
 
 
@@ -25,12 +26,15 @@ def load(data: bytes) -> Image.Image:
     return image.convert("RGB")
 
 
-def unsealed(image: Image.Image) -> np.ndarray:
-    """The page as grey levels on white paper, red ink dropped.
+def unsealed(image: Image.Image) -> tuple[np.ndarray, np.ndarray]:
+    """The page as grey levels on white paper, red ink dropped: cleanly, and faintly.
 
     In the red channel a red seal is nearly as light as the paper while black print under it stays black.
-    Dividing by the paper's own level (a wide closing) whitens grey or uneven paper; what is then both light in
-    the red channel and clearly red is the seal alone, and becomes paper (thin grey strokes of print are kept)."""
+    Dividing by the paper's own level (a wide closing) whitens grey or uneven paper; what is then clearly red and
+    lighter than a level is the seal, and becomes paper. No one level serves both ends: print on a solid part of
+    the seal is barely darker than the seal's thin strokes. The clean page (`_SEAL_CLEAN`) is what text is
+    found and read on; the faint one (`_SEAL_FAINT`) keeps print under the seal, with some of the seal, and is
+    what a table cell found empty on the clean page is read again from."""
     import cv2
 
     rgb = np.asarray(image.convert("RGB"))
@@ -42,8 +46,10 @@ def unsealed(image: Image.Image) -> np.ndarray:
     smooth = cv2.GaussianBlur(rgb, (5, 5), 0).astype(np.int16)
     redness = smooth[:, :, 0] - np.maximum(smooth[:, :, 1], smooth[:, :, 2])
     seal = cv2.dilate((redness > _RED).astype(np.uint8), np.ones((7, 7), np.uint8)) > 0
-    flat[seal & (flat > _SEAL_LEVEL)] = 255
-    return flat.astype(np.uint8)
+    clean, faint = flat.copy(), flat
+    clean[seal & (flat > _SEAL_CLEAN)] = 255
+    faint[seal & (flat > _SEAL_FAINT)] = 255
+    return clean.astype(np.uint8), faint.astype(np.uint8)
 
 
 def tilt(gray: np.ndarray) -> float:
