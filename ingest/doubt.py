@@ -8,9 +8,10 @@ trusted on the reading alone when something speaks against it:
 - a cell whose table breaks an identity, when changing that cell alone mends the broken sums: the cells whose
   change mends the most are the suspects, each ambiguous between its printed value and the value that mends.
 
-Where the identities hold, they vouch for the digits (a misread digit almost never keeps every sum), so a doubtful
-digit in Tables 3 and 4 stays trusted. Text-layer cells are never touched: a report's own broken sums are shown as
-`inconsistent`, as before.
+An identity that was checked and holds vouches for its digits (a misread digit almost never keeps a sum), so a
+doubtful digit in Tables 3 and 4 stays trusted when one does; an identity with a cell it cannot tell (blank where
+ink was, not a number) vouches for nothing. Text-layer cells are never touched: a report's own broken sums are
+shown as `inconsistent`, as before.
 """
 
 from __future__ import annotations
@@ -19,12 +20,13 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from ingest.checks import violations
+from ingest.format import identities, infer, schema
+from ingest.format.template import T2019
 from ingest.model import Fact
 from ingest.tables.cells import parse
 
-DOUBT = 0.5  # a cell read with a character less likely than this is doubtful even without a rival
+DOUBT = 0.3  # a cell read with a character less likely than this is doubtful even without a rival
 _SURE = 0.9  # of two cells whose change mends the sums alike, one read with less is the suspect
-_WITH_IDENTITIES = frozenset({"requests", "review"})
 
 
 def doubt(facts: Sequence[Fact]) -> list[Fact]:
@@ -33,8 +35,9 @@ def doubt(facts: Sequence[Fact]) -> list[Fact]:
     if not any(f.ref.confidence is not None for f in facts):
         return facts
     flagged: dict[int, set[float]] = {}
+    vouched = _vouched(facts)
     for i, f in enumerate(facts):
-        if _unread(f) or (f.table not in _WITH_IDENTITIES and _doubtful(f)):
+        if _unread(f) or (i not in vouched and _doubtful(f)):
             flagged[i] = _readings(f)
     for i, mends in _suspects(facts).items():
         flagged.setdefault(i, _readings(facts[i])).update(mends)
@@ -59,6 +62,36 @@ def _readings(f: Fact) -> set[float]:
     values = {0.0 if f.kind == "blank" else f.value}
     values.update(parse(a).value for a in f.ref.alternatives)
     return {v for v in values if v is not None}
+
+
+def _vouched(facts: list[Fact]) -> set[int]:
+    """Indices of the facts in an identity that was checked and holds, every one of its cells read."""
+    cell = {(f.table, f.row, f.column): i for i, f in enumerate(facts)}
+    t3_rows = sorted({f.row for f in facts if f.table == schema.TABLE3.key})
+    rules = [*identities.table3(infer.from_t3(set(t3_rows)) or T2019), *identities.TABLE4]
+    out: set[int] = set()
+    for rule in rules:
+        for keys in _instances(rule, t3_rows):
+            found = [cell.get(k) for k in keys]
+            if any(i is None for i in found):
+                continue
+            values = [None if _unread(facts[i]) or facts[i].status == "ambiguous" else _value(facts[i])  # type: ignore[index]
+                      for i in found]
+            if any(v is None for v in values) or not any(values):
+                continue
+            parts, totals = values[: len(rule.parts)], values[len(rule.parts) :]
+            if abs(sum(parts) - sum(totals)) < 1e-6:  # type: ignore[arg-type]
+                out.update(found)  # type: ignore[arg-type]
+    return out
+
+
+def _instances(rule: identities.Identity, t3_rows: list[str]) -> list[list[tuple[str, str, str]]]:
+    """The cells of each place an identity is checked at: each row of its table, or each column."""
+    cells = (*rule.parts, *rule.totals)
+    if rule.along == "row":
+        rows = t3_rows if rule.table == schema.TABLE3.key else [r.key for r in schema.TABLE4.rows]
+        return [[(rule.table, row, column) for column in cells] for row in rows]
+    return [[(rule.table, row, column.key) for row in cells] for column in schema.table(rule.table).columns]
 
 
 def _value(f: Fact) -> float | None:

@@ -185,6 +185,12 @@ def _grid(
 ) -> Grid | None:
     """The cells of one table region from its strokes; None when it is no grid (a lone rule, a box)."""
     ys = _merge_close(_edges(horizontal.sum(axis=1), char * 2), char * 0.8)
+    # a table cut by a page break has no rule under its last row (or over its first): the column rules end there
+    height = horizontal.shape[0]
+    if ys and height - 1 - ys[-1] > char:
+        ys.append(height - 1.0)
+    if ys and ys[0] > char:
+        ys.insert(0, 0.0)
     xs = _merge_close(_edges(vertical.sum(axis=0), char * 1.5), char * 0.8)
     band = max(int(char * 0.3), 2)
     # strokes of upright text stacked in a cell (`三、本年度办理结果` one character a line) are no column rule:
