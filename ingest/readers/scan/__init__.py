@@ -21,6 +21,7 @@ from ingest.tables.cells import is_value
 
 _DETECT_SIDE = 1800  # pixels: text is detected on a page reduced to this longer side (about 150 dpi A4)
 _INK = 0.002  # share of dark pixels in a cell's interior that says something is printed there
+_DARK = 128  # grey level below which a pixel of the levelled page is ink
 
 # Called after each page OCR'd: (pages done, pages to do).
 Progress = Callable[[int, int], None]
@@ -81,7 +82,7 @@ def _reread(
             x0, y0, x1, y1 = (int(v) for v in cell.box)
             pad = max(4, int((y1 - y0) * 0.12))
             inside = faint[y0 + pad : y1 - pad, x0 + pad : x1 - pad]
-            if inside.size and (inside < 128).mean() > _INK:
+            if inside.size and (inside < _DARK).mean() > _INK:
                 cell.inked = True
                 todo.append((cell, (x0 + pad, y0 + pad, x1 - pad, y1 - pad)))
     if not todo:
