@@ -81,9 +81,11 @@ def _reread(
             cell.words = []
             x0, y0, x1, y1 = (int(v) for v in cell.box)
             pad = max(4, int((y1 - y0) * 0.12))
-            inside = faint[y0 + pad : y1 - pad, x0 + pad : x1 - pad]
-            if inside.size and (inside < _DARK).mean() > _INK:
-                cell.inked = True
+            inside = (slice(y0 + pad, y1 - pad), slice(x0 + pad, x1 - pad))
+            # ink on the clean page is print: unread, it stays in doubt; ink only on the faint page may be the
+            # seal alone, and counts only if it reads as a value
+            cell.inked = _inked(gray[inside])
+            if cell.inked or _inked(faint[inside]):
                 todo.append((cell, (x0 + pad, y0 + pad, x1 - pad, y1 - pad)))
     if not todo:
         return
@@ -98,6 +100,10 @@ def _reread(
         word = Word(text, box, confidence, alternatives)
         if id(cell) not in wholes or is_value(text):
             cell.words.append(word)
+
+
+def _inked(area: np.ndarray) -> bool:
+    return bool(area.size) and (area < _DARK).mean() > _INK
 
 
 def _numeric_columns(grid: layout.Grid) -> set[int]:

@@ -39,7 +39,8 @@ def unsealed(image: Image.Image) -> tuple[np.ndarray, np.ndarray]:
 
     rgb = np.asarray(image.convert("RGB"))
     red = rgb[:, :, 0]
-    paper = cv2.morphologyEx(red, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (31, 31)))
+    side = max(31, red.shape[1] // 40)  # wider than any stroke of print at any resolution
+    paper = cv2.morphologyEx(red, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (side, side)))
     flat = np.clip(red.astype(np.float32) / np.maximum(paper, 1) * 255, 0, 255)
     # JPEG blurs a seal's colour more than its lightness (chroma is stored at half resolution): the colour is
     # judged on a smoothed copy, and the strokes' grey rims just beside the red go with them
