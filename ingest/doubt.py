@@ -3,8 +3,9 @@
 A scan can be misread where typed text cannot, so a cell read by OCR (its `ref.confidence` is set) is never
 trusted on the reading alone when something speaks against it:
 
-- a digit the recognizer was unsure of (rival digits, or a letter read for a digit) in a table without sum
-  identities (Table 2), and anywhere a cell with ink that nothing could be read from;
+- a digit the recognizer was unsure of (rival digits, or a letter read for a digit) that no identity vouches for,
+  a cell with ink that nothing could be read from, and a lone blank in a row of printed numbers (a faint 0 lost
+  under a seal: reports that print blank for zero do so along the row);
 - a cell whose table breaks an identity, when changing that cell alone mends the broken sums: the cells whose
   change mends the most are the suspects, each ambiguous between its printed value and the value that mends.
 
@@ -36,8 +37,9 @@ def doubt(facts: Sequence[Fact]) -> list[Fact]:
         return facts
     flagged: dict[int, set[float]] = {}
     vouched = _vouched(facts)
+    lone = _lone_blanks(facts)
     for i, f in enumerate(facts):
-        if _unread(f) or (i not in vouched and _doubtful(f)):
+        if _unread(f) or i in lone or (i not in vouched and _doubtful(f)):
             flagged[i] = _readings(f)
     for i, mends in _suspects(facts).items():
         flagged.setdefault(i, _readings(facts[i])).update(mends)
@@ -62,6 +64,20 @@ def _readings(f: Fact) -> set[float]:
     values = {0.0 if f.kind == "blank" else f.value}
     values.update(parse(a).value for a in f.ref.alternatives)
     return {v for v in values if v is not None}
+
+
+def _lone_blanks(facts: list[Fact]) -> set[int]:
+    """OCR'd blank cells whose row has something printed in every other cell (a value, or ink unread)."""
+    rows: dict[tuple[str, str], list[int]] = {}
+    for i, f in enumerate(facts):
+        if f.ref.confidence is not None:
+            rows.setdefault((f.table, f.row), []).append(i)
+    out = set()
+    for members in rows.values():
+        blanks = [i for i in members if facts[i].kind == "blank" and not _unread(facts[i])]
+        if len(blanks) == 1 and len(members) >= 3:
+            out.add(blanks[0])
+    return out
 
 
 def _vouched(facts: list[Fact]) -> set[int]:

@@ -73,7 +73,7 @@ def _reread(
     (through a seal). A cell that still reads as no value is left unread, in doubt."""
     todo = list(pieces)
     for grid in grids:
-        numeric = _numeric_columns(grid)
+        numeric = layout.numeric_columns(grid)
         for cell in grid.cells:
             odd = _stray(cell.words) or (cell.col in numeric and _short(cell.kept))
             if (cell.words and not odd) or any(c is cell for c, _ in pieces):
@@ -82,10 +82,9 @@ def _reread(
             x0, y0, x1, y1 = (int(v) for v in cell.box)
             pad = max(4, int((y1 - y0) * 0.12))
             inside = (slice(y0 + pad, y1 - pad), slice(x0 + pad, x1 - pad))
-            # ink on the clean page is print: unread, it stays in doubt; ink only on the faint page may be the
-            # seal alone, and counts only if it reads as a value
-            cell.inked = _inked(gray[inside])
-            if cell.inked or _inked(faint[inside]):
+            # ink on the faint page may be print the seal hid, or the seal's own rim: unread, it stays in doubt
+            cell.inked = _inked(faint[inside])
+            if cell.inked:
                 todo.append((cell, (x0 + pad, y0 + pad, x1 - pad, y1 - pad)))
     if not todo:
         return
@@ -104,15 +103,6 @@ def _reread(
 
 def _inked(area: np.ndarray) -> bool:
     return bool(area.size) and (area < _DARK).mean() > _INK
-
-
-def _numeric_columns(grid: layout.Grid) -> set[int]:
-    """Grid columns whose filled one-column cells are mostly values (Table 3's applicant columns …)."""
-    filled: dict[int, list[bool]] = {}
-    for cell in grid.cells:
-        if cell.colspan == 1 and cell.kept:
-            filled.setdefault(cell.col, []).append(is_value(cell.text))
-    return {col for col, values in filled.items() if len(values) >= 3 and sum(values) >= 0.6 * len(values)}
 
 
 def _short(words: list[Word]) -> bool:

@@ -136,16 +136,31 @@ def assign(found: list[Grid], words: list[Word]) -> tuple[list[Word], list[tuple
     for grid in found:
         owner = {(i, j): c for c in grid.cells for i in range(c.row, c.row + c.rowspan)
                  for j in range(c.col, c.col + c.colspan)}
-        grid.cells = [part for cell in grid.cells for part in _unmerged(grid, cell, owner)]
+        numeric = numeric_columns(grid)
+        grid.cells = [part for cell in grid.cells for part in _unmerged(grid, cell, owner, numeric)]
     return loose, pieces
 
 
-def _unmerged(grid: Grid, cell: GridCell, owner: dict[tuple[int, int], GridCell]) -> list[GridCell]:
+def numeric_columns(grid: Grid) -> set[int]:
+    """Grid columns whose filled one-column cells are mostly values (Table 3's applicant columns …)."""
+    filled: dict[int, list[bool]] = {}
+    for cell in grid.cells:
+        if cell.colspan == 1 and cell.kept:
+            filled.setdefault(cell.col, []).append(is_value(cell.text))
+    return {col for col, values in filled.items() if len(values) >= 3 and sum(values) >= 0.6 * len(values)}
+
+
+def _unmerged(
+    grid: Grid, cell: GridCell, owner: dict[tuple[int, int], GridCell], numeric: set[int]
+) -> list[GridCell]:
     """A merged cell holding values in several of the grid positions it covers is cells whose rule was lost
     (blurred, or under a seal): they are split again, and so is a value spanning rows (tables merge label cells
     down, never a number) or spanning columns that the row above keeps apart. A real merged cell holds a label,
     or one value under a header as wide.
-    Marks a seal leaves (a letter or two read with little confidence) do not count against the values."""
+    Marks a seal leaves (a letter or two read with little confidence) do not count against the values; an empty
+    merged cell is split only among columns of numbers (an empty label cell is a real merge)."""
+    if not cell.kept and not set(range(cell.col, cell.col + cell.colspan)) <= numeric:
+        return [cell]
     values = [w for w in cell.kept if is_value(w.text)]
     above = {id(owner[cell.row - 1, j]) for j in range(cell.col, cell.col + cell.colspan) if (cell.row - 1, j) in owner}
     lost = cell.rowspan > 1 or len(above) > 1

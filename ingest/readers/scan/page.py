@@ -13,6 +13,7 @@ import numpy as np
 from PIL import Image
 
 MAX_TILT = 5.0  # degrees searched either way; scanners tilt a page a little, turned pages are handled apart
+_PAPER = 31  # pixels: the paper's level is the lightest within this square, wider than a stroke of print
 _RED = 40  # red minus the larger of green and blue: seal ink (black and grey print have none)
 _SEAL_CLEAN = 115  # of 255 in the levelled red channel: lighter and red is seal
 _SEAL_FAINT = 160
@@ -39,8 +40,7 @@ def unsealed(image: Image.Image) -> tuple[np.ndarray, np.ndarray]:
 
     rgb = np.asarray(image.convert("RGB"))
     red = rgb[:, :, 0]
-    side = max(31, red.shape[1] // 40)  # wider than any stroke of print at any resolution
-    paper = cv2.morphologyEx(red, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (side, side)))
+    paper = cv2.morphologyEx(red, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (_PAPER, _PAPER)))
     flat = np.clip(red.astype(np.float32) / np.maximum(paper, 1) * 255, 0, 255)
     # JPEG blurs a seal's colour more than its lightness (chroma is stored at half resolution): the colour is
     # judged on a smoothed copy, and the strokes' grey rims just beside the red go with them
