@@ -251,3 +251,37 @@ def test_a_scanned_real_report_is_read_right_or_flagged(shared_corpus: Path, tmp
     assert tally.pct("exact") >= 97.0 and tally.counts["confident"] == 0, result.of("wrong")
     report = read(case.path)
     assert (report.agency, report.year) == (read(shared_corpus / "reports" / "hongze_2024.pdf").agency, 2024)
+
+
+# ---------------------------------------------------------------- store and web chat
+
+
+def test_an_uploaded_scan_is_answered_citing_its_page_and_showing_the_cell(scanned: Scanned, tmp_path: Path) -> None:
+    from langchain_core.embeddings import DeterministicFakeEmbedding
+
+    from ingest.settings import Settings
+    from ingest.store import Store
+    from qa import Engine
+    from ui.web.chat_page import ChatPage
+    from ui.web.corpus_page import CorpusPage
+
+    store = Store(Settings(home=tmp_path, embed_model="fake"), embeddings=DeterministicFakeEmbedding(size=16))
+    pages: list[int] = []
+    line = CorpusPage(store).ingest_file(scanned.pdf, lambda _path, done, _total: pages.append(done))
+    assert line.startswith("新增"), line
+    assert pages == list(range(1, len(scanned.images) + 1))
+    penalty = next(f for f in scanned.facts if (f.table, f.row, f.column) == ("enforcement", "penalty", "decisions"))
+    assert penalty.status == "ok" and penalty.raw == scanned.spec.values["enforcement", "penalty", "decisions"]
+    stored = store.facts(report_id=penalty.report_id, table="enforcement", row="penalty", column="decisions")
+    assert [(f.ref.box, f.ref.confidence) for f in stored] == [(penalty.ref.box, penalty.ref.confidence)]
+    assert store.page_image(penalty.report_id, penalty.ref.page) == dict(scanned.report.page_images)[penalty.ref.page]
+
+    chat = ChatPage(store, Engine(store))
+    *_, (messages, _, _, sources, _, _) = chat.respond(
+        f"{scanned.spec.year}年行政处罚决定多少件？", [], [], scanned.spec.agency, "")
+    assert f"{penalty.value:g}" in messages[-1]["content"]
+    assert f"第 {penalty.ref.page} 页" in sources
+    assert 'class="src-crop"><img src="data:image/jpeg;base64,' in sources
+
+    assert store.remove(penalty.report_id)
+    assert store.page_image(penalty.report_id, penalty.ref.page) is None
