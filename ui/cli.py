@@ -66,7 +66,8 @@ def ingest(paths: tuple[Path, ...], agency: str | None, year: int | None, as_jso
     results = []
     with click.progressbar(length=len(files), label="ingesting", file=sys.stderr) as bar:
         def page(path: Path, done: int, total: int) -> None:
-            click.echo(f"\n  OCR {path.name}: page {done}/{total}", file=sys.stderr, nl=False)
+            lead = "\n" if done == 1 else ""  # off the progress bar's line
+            click.echo(f"{lead}  OCR {path.name}: page {done}/{total}", err=True)
 
         for result in run(files, store, agency=agency, year=year, progress=lambda _: bar.update(1), pages=page):
             results.append(result)
