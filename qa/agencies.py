@@ -54,6 +54,7 @@ _EN_WEAK = frozenset(en_tokens("affairs management administration administrative
                                "centre regulator service services " + " ".join(LEVEL_WORDS.values())))
 # The subject of every question, not a name: "government information", "information-disclosure requests".
 _EN_SUBJECT = re.compile(r"\bgovernment[- ]information\b|\binformation[- ]disclosure\b|\bopen government\b")
+_HAN_CHAR = re.compile("[\u4e00-\u9fff]")
 _SPECIFIC_HEAD = 4  # a head of this many characters names an organ without a place (管委会办公室, not 政府)
 _MIN_FUZZY = 3  # names shorter than this are not corrected: one character of two is not a misprint
 # A misprint is rare in jieba's dictionary, which holds the real place names: two names that are both common
@@ -108,7 +109,9 @@ class AgencyIndex:
         self._parents: dict[str, set[str]] = {}  # place form → agencies with it before their last place
         self._organs: dict[str, dict[str, int]] = {}  # organ form (head included) → agency → quality
         self._bodies: dict[str, dict[str, int]] = {}  # body form without head: only right after a place
-        self._fuzzy: dict[str, set[tuple[str, str]]] = {}  # name with one character as "?" → (agency, name)
+        # (length, side, half) → (agency, name, positions a misprint may take): a name one character off another
+        # shares its first or its second half with it, so two lookups find every candidate.
+        self._fuzzy: dict[tuple[int, str, str], set[tuple[str, str, int]]] = {}
         self._english: dict[str, set[str]] = {}  # pinyin or exonym of a place → agencies
         self._english_last: dict[str, set[str]] = {}  # … of their last place
         self._syllables: dict[str, tuple[str, ...]] = {}  # place stem → its pinyin syllables
@@ -117,7 +120,7 @@ class AgencyIndex:
             self._add(agency)
         self._lengths = sorted({len(k) for d in (self._places, self._parents, self._organs, self._bodies)
                                 for k in d}, reverse=True)
-        self._fuzzy_lengths = sorted({len(k) for k in self._fuzzy})
+        self._fuzzy_lengths = sorted({size for size, _, _ in self._fuzzy}, reverse=True)
 
     # -- building -------------------------------------------------------------------------------
 
@@ -162,12 +165,21 @@ class AgencyIndex:
             entry.en_heads |= set(en_tokens(LEVEL_WORDS.get(level(last), "")))
 
     def _fuzzy_add(self, text: str, agency: str, stem_only: int) -> None:
-        """Index `text` with each character in turn unknown (only within the first `stem_only` characters when
-        given: a misprint changes a place's name, not its level)."""
+        """Index `text` for names one character off it (only within its first `stem_only` characters when given:
+        a misprint changes a place's name, not its level)."""
         if len(text) < _MIN_FUZZY:
             return
-        for i in range(stem_only or len(text)):
-            self._fuzzy.setdefault(text[:i] + "?" + text[i + 1:], set()).add((agency, text))
+        half = len(text) // 2
+        for side, part in (("L", text[:half]), ("R", text[half:])):
+            self._fuzzy.setdefault((len(text), side, part), set()).add((agency, text, stem_only or len(text)))
+
+    def _near_names(self, piece: str) -> set[tuple[str, str]]:
+        """(agency, stored name) of the names one character off `piece`, misprint-shaped (see `_may_be_misprint`)."""
+        half = len(piece) // 2
+        found = self._fuzzy.get((len(piece), "L", piece[:half]), set()) | self._fuzzy.get(
+            (len(piece), "R", piece[half:]), set())
+        return {(agency, name) for agency, name, within in found
+                if _one_place_off(piece, name, within) and _may_be_misprint(piece, name)}
 
     # -- matching -------------------------------------------------------------------------------
 
@@ -194,8 +206,10 @@ class AgencyIndex:
             elif missing:
                 unknown = unknown or missing
         # 沭阳县 asked, 沐阳县人民政府 printed (or the reverse), 湖南省住房和城乡建没厅: a near name longer than what
-        # matched exactly stands for it.
-        for near, (a, b), misprint in self._misprinted(text):
+        # matched exactly stands for it. Looked for only where something may be misprinted: nothing or not all
+        # matched, or a name runs on into words that end like an organ (建没厅 after 湖南省, 攺革委员会 after 发展).
+        suspect = not found or unknown or any(_ORGAN_LIKE.match(text, m[-1].end) for m in mentions)
+        for near, (a, b), misprint in self._misprinted(text) if suspect else ():
             if any(not (e - s < b - a) for s, e in spans if s < b and a < e):
                 continue
             keep = [(f, sp) for f, sp in zip(found, spans, strict=True) if not (sp[0] < b and a < sp[1])]
@@ -286,14 +300,15 @@ class AgencyIndex:
         """Names one character away from a stored name or place (same length, same level), longest first and
         not overlapping: each with where it is and (as asked, as printed)."""
         out: list[tuple[_Found, tuple[int, int], tuple[str, str]]] = []
-        for size in sorted(self._fuzzy_lengths, reverse=True):
+        if not _HAN_CHAR.search(text):
+            return out
+        for size in self._fuzzy_lengths:
             for start in range(len(text) - size + 1):
                 if any(a < start + size and start < b for _, (a, b), _ in out):
                     continue
                 piece = text[start:start + size]
-                hits = {pair for i in range(size) for pair in self._fuzzy.get(piece[:i] + "?" + piece[i + 1:], ())
-                        if pair[1] != piece and _may_be_misprint(piece, pair[1])}
-                if not hits or not re.search("[\u4e00-\u9fff]", piece):
+                hits = self._near_names(piece) if _HAN_CHAR.match(piece) else set()
+                if not hits:
                     continue
                 agencies = {a for a, _ in hits}
                 organ = next((h for h in self._hits(text[start + size:]) if h.start == 0 and h.kind != "place"), None)
@@ -544,6 +559,12 @@ def _unknown_name(text: str) -> str:
         if (name := body + head) in text:
             return name
     return ""
+
+
+def _one_place_off(asked: str, printed: str, within: int) -> bool:
+    """Exactly one character different, among the first `within` characters."""
+    diffs = [i for i, (a, b) in enumerate(zip(asked, printed, strict=True)) if a != b]
+    return len(diffs) == 1 and diffs[0] < within
 
 
 def _one_off(asked: str, printed: str) -> bool:

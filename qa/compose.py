@@ -29,9 +29,10 @@ _COMMON = frozenset(_COMMON_WORDS.split())
 # Questions about these topics look first in the sections that report them (report-format.md): how much was
 # published proactively is told in 总体情况 and again under 主动公开政府信息情况.
 _TOPIC_SECTIONS = (
-    (re.compile(r"问题|不足|改进|整改|problem|shortcoming|improv|weakness"), ("problems",)),
+    (re.compile(r"问题|不足|改进|整改|计划|下一步|今后|problem|shortcoming|improv|weakness|plan|next year"),
+     ("problems",)),
     (re.compile(r"处理费|收费|fee|charge"), ("other",)),
-    (re.compile(r"主动公开|proactive|publish"), ("overview", "proactive")),
+    (re.compile(r"主动公开|公开了?多少条|proactive|publish"), ("overview", "proactive")),
     (re.compile(r"平台|网站|新媒体|公众号|培训|组织|领导|platform|website|media|training|overall|总体"), ("overview",)),
 )
 MAX_SENTENCES = 3
@@ -43,6 +44,11 @@ _SUBHEAD = re.compile(r"^[（(][一二三四五六七八九十]+[)）][^。；�
 _STATED = re.compile(r"(?<![\d.\-])(?:0|[1-9]\d*)(?:,\d{3})*(?:\.\d+)?(?![\d\-])(?:万|亿)?"
                      r"(?:%|元|条|篇|件|个|次|人次|批次|项|期|场|家|份|人)?")
 _DATE_AFTER = re.compile(r"\s*(?:年|月|日|号)")
+# The measure word a question asks in (多少条, 几个, how many … items is no help: English has none).
+_ASKED_UNIT = re.compile(r"(?:多少|几)(批次|人次|万元|元|条|篇|个|件|次|场|项|人|期|家|份)")
+_UNIT_BONUS = 1.5
+# A clause that says there was none of what was asked (未收取, 没有发生, 无): its answer is zero.
+_NONE = re.compile(r"未|没有|无|零")
 
 
 def content_words(text: str) -> set[str]:
@@ -66,6 +72,8 @@ def extract(query: Query, chunks: Sequence[tuple[Chunk, float]], required: Seque
     that ("number of website visits" and sentences about the website). When the question asks for a number,
     the number the best sentence states is the answer's value."""
     words = set(query.content)
+    asked = _ASKED_UNIT.search(query.question)
+    unit = asked.group(1) if asked else ""
     rendered = {w: glossary.chinese_for(w) for w in words if glossary.chinese_for(w)}
     needed = [tuple(fold(f) for f in (glossary.chinese_for(w) or (w,))) for w in required]
     topic = query.topic
@@ -93,7 +101,7 @@ def extract(query: Query, chunks: Sequence[tuple[Chunk, float]], required: Seque
                 continue
             hits = len(own) + 0.5 * len(words & heading_words) + 2.0 * printed
             if query.quantity and _DIGIT.search(norm):
-                hits += 1.0
+                hits += 1.0 + (_UNIT_BONUS if unit and re.search(rf"\d\s*{unit}", norm) else 0.0)
             score = hits + (1.5 if in_topic else 0.0) + 1.0 / (rank + 1)
             passages.append(Passage(sentence, chunk, score))
     unmentioned = tuple(f"{w} ({'/'.join(rendered[w])})" for w in sorted(rendered.keys() - said))
@@ -108,22 +116,35 @@ def extract(query: Query, chunks: Sequence[tuple[Chunk, float]], required: Seque
             seen.add(p.text)
             best.append(p)
     best = best[:MAX_SENTENCES]
-    value = _stated_value(best, words | set(required), needed) if query.quantity and best else None
+    # The number must come from a sentence about what the best one is about (政务新媒体 … 多少条 is not answered
+    # by the count of all information published).
+    topmost = fold(best[0].text) if best else ""
+    key = {w for w in words if w in topmost} | {f for forms in needed for f in forms if f in topmost}
+    value = _stated_value(best, key, needed, unit) if query.quantity and best else None
     return NarrativeResult(tuple(best), value, unmentioned)
 
 
-def _stated_value(passages: Sequence[Passage], words: set[str], needed: list[tuple[str, ...]]) -> str | None:
+def _stated_value(passages: Sequence[Passage], words: set[str], needed: list[tuple[str, ...]],
+                  unit: str) -> str | None:
     """The number a sentence states for the question: the first after the words it shares with the question
-    (a year or a date is no answer), in the best sentence that has one."""
+    (a year or a date is no answer) and in the unit the question asks in (多少条: 4511条, not 2个), in the best
+    sentence that has one and all of `words`."""
     for passage in passages:
         norm = fold(passage.text)
+        if not all(w in norm for w in words):
+            continue
         anchors = [norm.find(f) for forms in needed for f in forms if f in norm]
         anchors += [norm.find(w) for w in words if w in norm]
         start = min(anchors) if anchors else 0
         numbers = [m for m in _STATED.finditer(norm) if not _DATE_AFTER.match(norm, m.end())]
+        if unit:  # a number in another unit answers something else (2个 new-media accounts for 多少条)
+            numbers = [m for m in numbers if m.group().endswith(unit)]
         after = [m for m in numbers if m.start() >= start] or numbers
         if after:
             return after[0].group()
+        clause = norm[max(norm.rfind("，", 0, start), norm.rfind(",", 0, start)) + 1:start + 1]
+        if _NONE.search(clause):
+            return "0"  # 未收取信息处理费: the sentence states none
     return None
 
 

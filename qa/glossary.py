@@ -58,6 +58,7 @@ _RAW: dict[str, tuple[str, ...]] = {
     "fee": ("费",), "charge": ("收费", "收取", "费"), "charged": ("收费", "收取", "费"), "collect": ("收取", "收费"),
     # quantities reports are asked about, printed or not
     "satisfaction": ("满意",), "satisfied": ("满意",), "rate": ("率",), "average": ("平均",),
+    "share": ("占比", "比例", "比重"), "proportion": ("占比", "比例", "比重"), "ratio": ("比例", "比率"),
     "days": ("天数", "工作日", "个工作日"),
     "cost": ("经费", "费用", "成本"), "spend": ("经费", "花费", "支出"), "expenditure": ("支出", "经费"),
     "fund": ("资金", "经费"), "funding": ("资金", "经费"), "letter": ("信函", "来信"),

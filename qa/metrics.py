@@ -31,6 +31,7 @@ _INTAKE_ROWS = ("new", "carried_over", "carried_forward")
 DEFAULT_COLUMN = {"rules": "in_force", "licensing": "decisions", "enforcement": "decisions", "fees": "amount",
                   "procurement": "projects", "requests": "total", "review": "review_total"}
 DEFAULT_ROW = {"requests": "new", "review": "cases"}
+_DEFAULTS = frozenset(DEFAULT_ROW.values())  # a default row wins a tie among rows the words fit as well
 # A word in at most this many rows/columns can name one; commoner words (申请, 行政, 公开) only add weight.
 _DISTINCTIVE_DF = 5
 # ... or several commoner words together (withheld + process), weighing at least this much.
@@ -46,6 +47,9 @@ _GENERIC_WORDS = ("政府 信息 政府信息 公开 情况 处理 行政 第二
 _GENERIC = frozenset(_GENERIC_WORDS.split()) | frozenset(en_tokens(_GENERIC_WORDS))
 # English names of a column group's top label (行政诉讼): the schema's `en` names only its blocks.
 _GROUP_EN = {"行政诉讼": ("lawsuit", "litigation", "sued")}
+_GROUP_ZH = {"行政诉讼": ("起诉", "被诉", "诉讼")}
+# How a yes-or-no question asks (有没有被起诉): its 没有 is no 没有现成信息.
+_YES_NO = re.compile(r"有没有|是否|有无")
 # … and of row groups: the verbs users say for an outcome ("how many were refused").
 _ROW_GROUP_EN = {"不予公开": "refused denied rejected withheld", "不予处理": "not processed ignored"}
 # The embedding fallback: multilingual-e5 puts every short question within 0.80-0.90 of every label, so
@@ -70,7 +74,7 @@ def _zh(text: str) -> set[str]:
 
 
 def _tokens(text: str) -> set[str]:
-    text = _COLLOQUIAL.sub("处罚", _SUBJECT.sub(" ", text))
+    text = _COLLOQUIAL.sub("处罚", _SUBJECT.sub(" ", _YES_NO.sub(" ", text)))
     return (_zh(text) - _NOISE_ZH) | (set(en_tokens(text)) - _NOISE_EN)
 
 
@@ -90,6 +94,7 @@ class Option:
     members: tuple[str, ...] = ()
     leaves: tuple[frozenset[str], ...] = ()  # English words of each sense without its group ("other")
     parent: str = ""  # the group label it is printed under (其他处理 for 3.其他), bare
+    parent_words: frozenset[str] = frozenset()  # the words of that label
 
 
 @dataclass(frozen=True)
@@ -113,16 +118,17 @@ class _TableOptions:
     words: frozenset[str] = frozenset()  # words of the table's name taken from its rows: they name the table
 
 
-def _option(label: Label, *, column: bool = False) -> Option:
+def _option(label: Label, *, in_block: bool = False) -> Option:
     texts = [label.label, *label.aliases]
     # A column in a block is also named by the block (复议后起诉 vs 未经复议直接起诉), with or without its
-    # label; a row's group (不予公开) is an option of its own.
-    blocks = [b.strip() for b in label.parent.split("›")] if column and label.parent else []
+    # label; a group without a total of its own (不予公开, 法人或其他组织) is an option of its own.
+    blocks = [b.strip() for b in label.parent.split("›")] if in_block else []
     forms = [*texts, *blocks, *(b + bare_label(label.label) for b in blocks)]
     phrases = tuple(dict.fromkeys(p for p in (bare_label(t) for t in forms) if len(p) >= 2))
     zh = {t for text in (*texts, label.parent.replace("›", " ")) for t in _zh(fold(text))}
+    parent = bare_label(label.parent.split("›")[-1]) if label.parent else ""
     return Option(label.key, bare_label(label.label), frozenset(zh), frozenset(en_tokens(label.en)), phrases,
-                  leaves=_leaves(label.en), parent=bare_label(label.parent.split("›")[-1]) if label.parent else "")
+                  leaves=_leaves(label.en), parent=parent, parent_words=frozenset(_zh(parent) if parent else ()))
 
 
 def _leaves(en: str) -> tuple[frozenset[str], ...]:
@@ -149,7 +155,9 @@ def _options() -> list[_TableOptions]:
     table_df = Counter(t for spec in TABLES for t in set(en_tokens(spec.en)))
     for spec in TABLES:
         base_rows, words = _without_table_words(spec, [_option(r) for r in spec.rows], table_df)
-        base_columns = [_option(c, column=True) for c in spec.columns]
+        # A block prints its own total (行政复议 … 总计); a group (法人或其他组织) does not.
+        blocks = {c.parent for c in spec.columns if c.parent and c.label == "总计"}
+        base_columns = [_option(c, in_block=c.parent in blocks) for c in spec.columns]
         opts = _TableOptions(spec, list(base_rows), list(base_columns), words)
         row_labels = {bare_label(r.label) for r in spec.rows}
         for parent in dict.fromkeys(r.parent for r in spec.rows if r.parent):
@@ -160,6 +168,13 @@ def _options() -> list[_TableOptions]:
                 opts.rows.append(_group(key, label, members))
         # Columns in blocks under one top-level parent (行政诉讼 › 未经复议直接起诉 / 复议后起诉):
         # the top-level name with an outcome sums the blocks (行政诉讼总计 = both blocks' totals).
+        # Columns under a group label with no column of its own (法人或其他组织): the group sums them.
+        column_parents = dict.fromkeys(c.parent for c in spec.columns if c.parent and " › " not in c.parent)
+        for parent in column_parents:
+            members = [o for o, c in zip(base_columns, spec.columns, strict=True) if c.parent == parent]
+            if len(members) > 1 and parent not in {c.label for c in spec.columns}:
+                opts.columns.append(_group(f"{spec.key}_{_common_prefix([m.key for m in members])}_group",
+                                           bare_label(parent), members))
         tops: dict[tuple[str, str], list[Option]] = {}
         for option, column in zip(base_columns, spec.columns, strict=True):
             if " › " in column.parent:
@@ -170,7 +185,7 @@ def _options() -> list[_TableOptions]:
                 english = _GROUP_EN.get(top, ())
                 phrases = (top + outcome, *english, *((top,) if members[0].key.endswith("total") else ()))
                 opts.columns.append(Option(
-                    key, f"{top} › {outcome}", frozenset(_zh(top + " " + outcome)),
+                    key, f"{top} › {outcome}", frozenset(_zh(top + " " + outcome) | set(_GROUP_ZH.get(top, ()))),
                     frozenset({*english, *en_tokens(_outcome_en(spec, outcome))}), phrases,
                     tuple(m.key for m in members),
                 ))
@@ -233,7 +248,7 @@ class MetricMatcher:
     def match(self, text: str) -> Metric | None:
         """Best metric named by `text` (normalized, agency names and years removed), or None."""
         tokens = _tokens(text)
-        best: tuple[float, Metric] | None = None
+        best: tuple[tuple[float, bool], Metric] | None = None
         for opts in self.tables:
             spec = opts.spec
             table_score = (sum(self._weight.get(t, 2.0) for t in tokens & self._table_tokens[spec.key] - opts.words) / 2
@@ -245,7 +260,9 @@ class MetricMatcher:
             column_key = column.key if column else DEFAULT_COLUMN[spec.key]
             metric = replace(self._metric(spec.key, row_key, column_key, score + table_score),
                              row_named=row is not None, column_named=column is not None)
-            candidate = (score + table_score, metric)
+            # On a tie, a table whose row the words name wins over one named only by a column word ("fines" is a
+            # row of 第二十条第（六）项, "issued" a column of 第二十条第（一）项).
+            candidate = ((round(score + table_score, 6), row is not None), metric)
             if best is None or candidate[0] > best[0]:
                 best = candidate
         return best[1] if best else None
@@ -280,11 +297,20 @@ class MetricMatcher:
             if not phrases and not named and not exact and weight < _ENOUGH_COMMON and not any(
                     self._df[t] <= _DISTINCTIVE_DF for t in matched):
                 continue
+            # Where a group's label is said whole, a member needs a distinctive word of its own ("因信息不存在而
+            # 无法提供" is 无法提供, not 补正后申请内容仍不明确; "其他法人或组织" says no group label whole).
+            if option.parent and option.parent in text and not phrases and not named and not exact and not any(
+                    self._df[t] <= _DISTINCTIVE_DF for t in matched - option.parent_words):
+                continue
             score = weight + len(phrases) + sum(self._weight.get(t, 0.0) for t in named) + _QUOTED_BONUS * exact
-            # Ties go to a total (it sums the others), then to the option with fewer words of its own
+            # Ties go to a total or a table's default row (本年新收: 依申请公开了多少件), then to an option said, then
+            # to one with fewer words of its own
             # (其他法人或组织 is 其他, not 商业企业 under the same parent), then to the one listed first.
             own = sum(self._weight[t] for t in option.zh | option.en)
-            rank = (round(score, 6), option.key.endswith("total"), round(score / own, 6), -i)
+            # A group whose label is not said loses a tie to a member (其他法人或组织 is 其他, not 法人或其他组织).
+            said = not option.members or any(p in text for p in option.phrases)
+            rank = (round(score, 6), option.key.endswith("total") or option.key in _DEFAULTS, said,
+                    round(score / own, 6), -i)
             if rank > best[0]:
                 best = (rank, option, matched)
         return best[1], best[0][0], best[2]

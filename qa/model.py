@@ -54,6 +54,7 @@ class Query:
     year_offsets: tuple[int, ...] = ()  # 今年 = 0, 去年 = -1: relative to the latest report
     quantity: bool = False  # asks for a number (多少, how many)
     percent: bool = False  # asks for a change as a percentage of the base (增长了百分之多少)
+    ahead: bool = False  # asks about plans: a year named is planned for in the report of the year before
     unaccounted: tuple[str, ...] = ()  # content words no agency, year, row or column explains
     content: tuple[str, ...] = ()  # the words a relevant sentence should share (agency names left out)
     topic: tuple[str, ...] = ()  # the standard sections the question's topic is reported in (问题 → problems)

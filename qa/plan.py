@@ -77,7 +77,7 @@ class _Planner:
             return Refusal("filter", asked="、".join(self.asked_agencies), available=(self.agency_filter,))
         if q.unknown_agency and not q.agencies:
             return Refusal("unknown_agency", asked=q.unknown_agency, available=tuple(self.corpus.agencies))
-        if q.candidates and not q.agencies:
+        if q.candidates and not q.agencies and q.operation not in ("rank", "total"):
             return Clarify(q.candidates)
         if q.unaccounted and not q.narrative and (q.asks or q.quantity):
             return self._unaccounted(q)
@@ -104,7 +104,9 @@ class _Planner:
             return None
         ids = []
         for agency in q.agencies or self.corpus.agencies:
-            years, _ = self._years_for(q, agency)
+            years, absent = self._years_for(q, agency)
+            have = self.corpus.years(agency)
+            years += [y - 1 for y in absent if q.ahead and y - 1 in have]  # plans for 2026: the 2025 report
             if not q.agencies and not q.years and not q.year_offsets:
                 years = self.corpus.years(agency)
             ids += [f"{agency}:{y}" for y in years]
@@ -134,7 +136,7 @@ class _Planner:
         if not agencies:
             return self._no_report(q)
         if q.operation in ("rank", "total") and not q.agencies:
-            return self._across(q, agencies)
+            return self._across(q, q.candidates or agencies)  # "which Pingtan department": those of Pingtan
         if len(agencies) > 1 and not q.agencies and q.operation != "compare":
             return self._each(q, agencies)
         ask = q.asks[0]

@@ -214,9 +214,13 @@ class _Renderer:
             if label.parent and not label.parent.endswith("办理结果"):
                 row = f"{bare_label(label.parent)}·{row}"  # 其他处理·其他, not a bare 其他
         if ask.columns:
-            column = bare_label(spec.column(ask.columns[0]).parent.split(" › ")[0]) + bare_label(
-                spec.column(ask.columns[0]).label)
-            column_en = "lawsuits (both kinds), " + spec.column(ask.columns[0]).en.split(":")[-1].strip()
+            members = [spec.column(c) for c in ask.columns]
+            top = bare_label(members[0].parent.split(" › ")[0])
+            outcomes = {m.label for m in members}
+            # both lawsuit blocks' 总计 → 行政诉讼总计; the applicant columns under 法人或其他组织 → 法人或其他组织
+            column = top + (bare_label(outcomes.pop()) if len(outcomes) == 1 else "")
+            column_en = ("lawsuits (both kinds), " + members[0].en.split(":")[-1].strip() if len(set(outcomes)) <= 1
+                         else "legal persons and other organisations")
         else:
             label = spec.column(ask.column)
             column = bare_label(label.label).removesuffix("（单位：万元）")
@@ -283,7 +287,8 @@ class _Renderer:
         if self.lang == "en":
             parts = [row_label.en.split(",")[0] if row_label else "", c.en if c else column]
         else:
-            column_zh = (c.parent.replace(" › ", "") + bare_label(c.label)) if c and c.parent else (
+            in_block = c is not None and c.parent and spec.key == schema.TABLE4.key
+            column_zh = (c.parent.replace(" › ", "") + bare_label(c.label)) if in_block else (
                 bare_label(c.label) if c else column)
             parts = [bare_label(row_label.label) if row_label else "", column_zh]
         return " · ".join(p for p in parts if p)

@@ -47,7 +47,9 @@ _CUES: dict[Operation, re.Pattern[str]] = {
                         r"altogether|all agencies|across agencies|combined|\bsum\b"),
     "compare": re.compile(r"比较|对比|相比|比上年|变化|增加|减少|增长|下降|多了|少了|相差|差异|差多少|多多少|少多少|"
                           r"多还是少|增减|\bvs\.?\b|versus|compar|difference|change|increase|decrease|\bmore than\b|"
-                          r"fewer|\bthan\b|\bmore or\b"),
+                          r"fewer|\bthan\b|\bmore or\b|\b(?:go |went |gone )?up or down\b|"
+                          r"\b(?:go|went|gone) (?:up|down)\b|"
+                          r"\b(?:rise|rose|risen|fall|fell|fallen|grow|grew|grown|drop|dropped)\b"),
 }
 # What a comparison of two agencies is measured against comes right after these: "A 比 B", "A than B", "与 B 相比".
 _BASE_CUE = re.compile(r"(?<![对相])比(?!较|例|率)|\bthan\b|(?:与|和|同|跟)(?=[^，,。？?]{0,20}?相比)")
@@ -61,10 +63,15 @@ _NARRATIVE = re.compile(
 # (信息处理费, section 六) and how much was published proactively (section 一).
 _PROSE_NUMBERS = re.compile(r"处理费|processing fee|主动公开.{0,8}(?:条|信息)|多少条|proactively publish|items of "
                             r"government information|information items")
-_QUANTITY = re.compile(r"多少|几[个件项次篇条]|数量|金额|[^\s]率|比例|how many|how much|number of|count|amount|"
-                       r"\brate\b|percentage|ratio")
+_QUANTITY = re.compile(r"多少|几[个件项次篇条]|数量|金额|[^\s]率|比例|how many|how much|how large|how big|how high|"
+                       r"number of|count|amount|\brate\b|percentage|ratio")
 # A question about a whole row or block, not one number ("行政复议的结果如何", "how were the requests handled").
 _BREAKDOWN = re.compile(r"如何|怎样|怎么样|情况|分布|构成|breakdown|how (?:were|was|did)|\boutcomes?\b|\bresults?\b")
+# Plans for a year are told in the report of the year before ("what did X plan to improve for 2026").
+_AHEAD = re.compile(r"计划|打算|下一步|今后|明年|plan|next year|intend|going to|\bwill\b")
+# A share of a whole ("予以公开的占比"): the tables print counts, so it is a quantity no cell holds (a change
+# between two years as a percentage is computed instead, see `_PERCENT`).
+_RATIO = re.compile(r"占比|比例|比重|所占|百分比")
 # The change asked as a share of the base ("增长了百分之多少", "by what percentage").
 _PERCENT = re.compile(r"百分之|百分比|增长率|增幅|降幅|percentage|percent")
 _FOLLOW_COLUMN = re.compile(r"^(?:那|那么|按|and|what about|how about|by)\b|呢[?？]?$", re.IGNORECASE)
@@ -75,8 +82,10 @@ _EACH = re.compile(r"分别|各(?:是|为|有)多少|respectively|\beach\b")
 _JOINED = re.compile(r"[和与及、，,]|\band\b|\bor\b")
 # Words every question about these reports says: they name no quantity of their own.
 _SUBJECT_WORDS = ("政府 信息 政府信息 公开 信息公开 政府信息公开 政务公开 申请 报告 年度 年报 工作 情况 部门 单位 机关 "
-                  "全年 本年 当年 一年 多少 几件 数量 件数 总数 总量 数目 数字 个数 合计 总计 一共 共计")
+                  "全年 本年 当年 一年 多少 几件 数量 件数 总数 总量 数目 数字 个数 合计 总计 一共 共计 案件 案件数 "
+                  "决定 次数 件次")
 _SUBJECT_ZH = frozenset(_SUBJECT_WORDS.split())
+_REASONS = ("原因", "理由", "缘由", *en_tokens("reason reasons grounds"))
 # What every question is about, in English: it explains nothing.
 _SUBJECT_EN = frozenset(en_tokens("government information disclosure"))
 _FILLER_EN = frozenset(en_tokens(
@@ -85,7 +94,7 @@ _FILLER_EN = frozenset(en_tokens(
     "receive received get got make made file filed submit submitted handle handled process processed give given "
     "issue issued take taken end there government information disclosure request requests application "
     "applications public more fewer less or than change changed compared through via into out about per "
-    "hand handed during within"))
+    "hand handed during within between"))
 
 
 @dataclass(frozen=True)
@@ -104,6 +113,7 @@ class _Said:
     narrative: bool = False
     quantity: bool = False
     percent: bool = False
+    ahead: bool = False
     base_agency: str | None = None  # what a comparison of two agencies is measured against (A 比 B: B)
     unaccounted: tuple[str, ...] = ()
     content: tuple[str, ...] = ()
@@ -160,7 +170,7 @@ def _parse(text: str, index: AgencyIndex, matcher: MetricMatcher) -> _Said:
     rest = _SINGLE.sub(" ", rest)
     operation = next((op for op, cue in _CUES.items() if cue.search(rest)), None)
     if len(years) + len(offsets) >= 2 or len(agencies.agencies) >= 2:
-        # "change from 2023 to 2025": the comparison's words name no column (本年增/减 is not asked).
+        # "change from 2023 to 2025": the comparison's words name no column (本年增/减 is not asked)
         rest = _CUES["compare"].sub(" ", rest)
     prose = bool(_PROSE_NUMBERS.search(rest))
     metrics = () if prose else _metrics(rest, matcher)
@@ -173,7 +183,11 @@ def _parse(text: str, index: AgencyIndex, matcher: MetricMatcher) -> _Said:
         metrics = ()
     quantity = bool(_QUANTITY.search(rest))
     narrative = _asks_narrative(rest, metrics[0] if metrics else None, matcher)
-    if len(metrics) == 1 and not quantity and _BREAKDOWN.search(rest) and (parts := matcher.breakdown(metrics[0])):
+    comparing = len(years) + len(offsets) >= 2 or len(agencies.agencies) >= 2
+    if comparing and metrics:
+        narrative = False  # "how did X change from 2021 to 2023" compares a cell, it asks for no paragraph
+    if (len(metrics) == 1 and not quantity and not comparing and _BREAKDOWN.search(rest)
+            and (parts := matcher.breakdown(metrics[0]))):
         metrics, narrative = parts, False  # 行政复议的结果如何: the block's cells, not a paragraph
     if not metrics and not elsewhere and not narrative and not things and len(content_words(rest)) >= 2:
         found = matcher.match_by_embedding(rest)
@@ -192,8 +206,11 @@ def _parse(text: str, index: AgencyIndex, matcher: MetricMatcher) -> _Said:
         narrative=narrative and not quantity,
         quantity=quantity,
         percent=bool(_PERCENT.search(rest)),
+        ahead=bool(_AHEAD.search(rest)),
         base_agency=_base_agency(norm, agencies),
-        unaccounted=_unaccounted(_without_cues(rest), metrics, matcher),
+        unaccounted=tuple(w for w in _unaccounted(_without_cues(rest), metrics, matcher)
+                          if not any(w in name for name in (*agencies.agencies, *agencies.candidates)))
+        + tuple(m.group() for m in _RATIO.finditer(rest) if not comparing),
         content=tuple(sorted(content_words(rest))),
         topic=topic_sections(norm),
     )
@@ -253,7 +270,8 @@ def _unaccounted(text: str, metrics: tuple[Metric, ...], matcher: MetricMatcher)
     Only words that can be looked for in a report count: a Chinese noun as printed, an English word through the
     glossary's renderings. Verbs and English words outside the glossary are how a question is phrased, not
     what it asks for."""
-    explained: set[str] = set()
+    # The members of a group are its reasons (不予公开 … 主要是什么原因): the breakdown answers "why".
+    explained: set[str] = set(_REASONS) if any(len(m.rows) > 1 or len(m.columns) > 1 for m in metrics) else set()
     for metric in metrics:
         explained |= matcher.explained_words(metric, text) | matcher.label_words(metric, text)
         explained |= matcher.phrase_words(metric)
@@ -311,8 +329,8 @@ def _merge(before: _Said, now: _Said, text: str, matcher: MetricMatcher) -> _Sai
 def _operation(said: _Said) -> Operation:
     years = said.years or ()
     agencies = said.agencies or ()
-    if said.operation in ("rank", "total") and len(agencies) <= 1 and not said.candidates:
-        return said.operation if not agencies else "value"
+    if said.operation in ("rank", "total") and len(agencies) <= 1:
+        return said.operation if not agencies else "value"  # among the candidates a vague name fits, if any
     if said.operation == "trend" or (said.year_range and len(years) > 2 and said.operation != "compare"):
         return "trend"
     if len(years) + len(said.offsets) >= 2 or len(agencies) >= 2 or said.operation == "compare":
@@ -363,6 +381,7 @@ def _query(question: str, said: _Said) -> Query:
         year_offsets=said.offsets,
         quantity=said.quantity,
         percent=said.percent,
+        ahead=said.ahead,
         unaccounted=said.unaccounted,
         content=said.content,
         topic=said.topic,

@@ -11,10 +11,13 @@ BENCHMARKS.md in the repository root, with the machine, the model and the packag
   not fit in the time is extrapolated in the file, and says so.
 - Cell accuracy: every gold cell of the shared corpus and of generated layouts scored against the extracted
   facts (tests/cellbench.py, also runnable alone).
-- Accuracy: the departments set (tests/departments.py) on its store, per question type × language.
-  `--accuracy-only` reruns just this section and splices it into the existing BENCHMARKS.md.
+- Accuracy: the departments set (tests/departments.py) on its store, per question type × language; the
+  metamorphic set (tests/metamorphic.py) per half (dev, tuned on; holdout, not) × agency form × language.
+- Fact latency at scale: `--fact-scale N` generated reports' cells in a store (no text, so no embedding): warm
+  fact answers with N reports' agencies to tell apart.
 - OCR: pages a minute reading degraded scans of shared reports (tests/scans.py), and the time to read the
-  text-layer PDFs (which must not pay for OCR). `--ocr-only` reruns just this section and splices it in.
+  text-layer PDFs (which must not pay for OCR).
+`--only SECTION …` reruns just those sections and splices them into the existing BENCHMARKS.md.
 """
 
 from __future__ import annotations
@@ -218,6 +221,8 @@ def bench_queries(store: Store, with_baseline: bool = True) -> list[str]:
 # -- accuracy -----------------------------------------------------------------------------------------
 
 ACCURACY_HEADING = "## Accuracy: departments set"
+METAMORPHIC_HEADING = "## Accuracy: metamorphic set"
+FACT_SCALE_HEADING = "## Fact latency at scale"
 
 
 def bench_departments(home: Path) -> list[str]:
@@ -251,8 +256,51 @@ def bench_departments(home: Path) -> list[str]:
     return lines
 
 
+def bench_metamorphic(home: Path) -> list[str]:
+    """The metamorphic set: every gold cell asked with the agency written every way, per half × form × language."""
+    from tests import metamorphic
+
+    outcomes = metamorphic.run(metamorphic.load_forms(), home)
+    _log(f"metamorphic set: {len(outcomes)} questions")
+    body = metamorphic.summary(outcomes, failures=0).split("\n")[2:]  # its own heading replaced by ours
+    return [METAMORPHIC_HEADING, "",
+            "Generated reports of 61 hand-written agencies (tests/data/agency_forms.jsonl), each gold cell asked with "
+            "the agency in full, short, place-only, English and misprinted forms, in zh and en. The engine was tuned "
+            "on the dev half only; holdout organ types were never looked at while tuning.", "",
+            *[line.replace("### ", "#### ") for line in body if not line.startswith("### Failures")]]
+
+
+def bench_fact_scale(n: int, home: Path) -> list[str]:
+    """Warm fact latency with `n` generated reports' cells in the store (facts only: no text to embed)."""
+    from ingest.model import CellRef, Fact, Report
+    from ingest.tables.cells import parse
+    from qa import Engine
+    from tests.reportgen import corpus_specs
+
+    store = Store(Settings(home=home))
+    specs = corpus_specs(n, seed=0)
+    for spec in specs:
+        rid = f"{spec.agency}:{spec.year}"
+        facts = [Fact(rid, spec.agency, spec.year, spec.template, *key, key[1], key[2], raw, (p := parse(raw)).value,
+                      p.unit or "件", p.kind, ref=CellRef(f"{rid}.html")) for key, raw in spec.values.items()]
+        store.put(Report(spec.agency, spec.year, spec.title, f"{rid}.html", "html", rid, (), (), (),
+                         template=spec.template), facts, [], [])
+    engine = Engine(store)
+    rng = random.Random(1)
+    fact_qs, _ = questions(store, 60, 0, seed=1)
+    start = time.perf_counter()
+    engine.answer(fact_qs[0])  # builds the agency index once per store generation
+    first = (time.perf_counter() - start) * 1000
+    latency = timed(engine.answer, rng.sample(fact_qs, len(fact_qs)))
+    agencies = len({s.agency for s in specs})
+    return [FACT_SCALE_HEADING, "", f"{n} generated reports ({agencies} agencies), cells only; 60 fact questions "
+            "(zh and en) from cells the store holds, warm.", "", "| measure | value |", "|---|---:|",
+            f"| warm fact latency | {latency} |", f"| first question (builds the agency index) | {first:.0f} ms |"]
+
+
 def splice(text: str, section: list[str]) -> str:
-    """`text` with the section headed as `section` is replaced by it (put before the closing line if it has none)."""
+    """`text` with the section of the same heading replaced by `section` (put before the closing line if it has
+    none)."""
     lines = text.rstrip("\n").split("\n")
     closing = next((i for i, line in enumerate(lines) if line.startswith("Total benchmark")), len(lines))
     start = next((i for i, line in enumerate(lines) if line == section[0]), None)
@@ -261,7 +309,8 @@ def splice(text: str, section: list[str]) -> str:
     else:
         end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith(("## ", "Total benchmark"))),
                    len(lines))
-    return "\n".join([*lines[:start], *section, "", *lines[end:]]) + "\n"
+    before = lines[:start] + ([""] if start and lines[start - 1] else [])
+    return "\n".join([*before, *section, "", *lines[end:]]) + "\n"
 
 
 # -- OCR ----------------------------------------------------------------------------------------------
@@ -399,15 +448,18 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--corpus", type=Path, default=SHARED_REPORTS, help="reports for the ingest and query "
                         "benchmarks (default: the shared corpus)")
     parser.add_argument("--out", type=Path, default=OUT)
-    parser.add_argument("--accuracy-only", action="store_true", help="rerun only the accuracy section and splice "
-                        "it into --out")
-    parser.add_argument("--ocr-only", action="store_true", help="rerun only the OCR section and splice it into --out")
+    parser.add_argument("--fact-scale", type=int, default=1000, help="generated reports for the fact latency "
+                        "at scale (cells only)")
+    parser.add_argument("--only", nargs="+", choices=sorted(SECTIONS), help="rerun only these sections and splice "
+                        "them into --out")
     args = parser.parse_args(argv)
-    if args.accuracy_only or args.ocr_only:
+    if args.only:
+        text = args.out.read_text(encoding="utf-8")
         with tempfile.TemporaryDirectory(prefix="reportqa-bench-") as tmp:
-            section = bench_departments(Path(tmp) / "departments") if args.accuracy_only else bench_ocr(Path(tmp))
-        args.out.write_text(splice(args.out.read_text(encoding="utf-8"), section), encoding="utf-8")
-        _log(f"wrote the {section[0][3:]} section of {args.out}")
+            for name in args.only:
+                text = splice(text, SECTIONS[name](args, Path(tmp) / name))
+        args.out.write_text(text, encoding="utf-8")
+        _log(f"wrote {', '.join(args.only)} into {args.out}")
         return
     server_n = args.scale // 2 if args.server_scale is None else args.server_scale
     started = time.perf_counter()
@@ -423,6 +475,9 @@ def main(argv: Sequence[str] | None = None) -> None:
             sections += [f"(No corpus at {args.corpus}: ingest and query sections skipped.)", ""]
         if DEPARTMENTS.is_dir():
             sections += [*bench_departments(work / "departments"), ""]
+        sections += [*bench_metamorphic(work / "metamorphic"), ""]
+        if args.fact_scale:
+            sections += [*bench_fact_scale(args.fact_scale, work / "fact-scale"), ""]
         if args.scale:
             from tests.reportgen import write_corpus
 
@@ -442,6 +497,16 @@ def main(argv: Sequence[str] | None = None) -> None:
                     f"end: {load}.")
     args.out.write_text("\n".join(sections) + "\n", encoding="utf-8")
     _log(f"wrote {args.out}")
+
+
+# What `--only` can rerun: name → (arguments, a scratch folder) → the section's lines.
+SECTIONS: dict[str, Callable[[argparse.Namespace, Path], list[str]]] = {
+    "departments": lambda args, home: bench_departments(home),
+    "metamorphic": lambda args, home: bench_metamorphic(home),
+    "facts": lambda args, home: bench_fact_scale(args.fact_scale, home),
+    "cells": lambda args, home: cellbench.section(*cellbench.bench()),
+    "ocr": lambda args, home: bench_ocr(home),
+}
 
 
 if __name__ == "__main__":

@@ -12,12 +12,16 @@ from __future__ import annotations
 
 import html
 import random
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import cache
 from itertools import product
 from pathlib import Path
 from typing import Literal
+
+import opencc
 
 from ingest.format.layout import PARTS, T2_COLUMNS, T4_BLOCKS, expected_cells, t2_rows, t3_rows
 from ingest.format.schema import TABLE3, TABLE4, Label, table
@@ -80,17 +84,39 @@ class Noise:
         return cls(blank_zeros=0.7, units=True, annotations=True, decimals=True, na_marks=True, old_labels=True)
 
 
+# How scraped text flattens a table (txt): the ways issue #12 lists, each as a browser or crawler saves it.
+Flatten = Literal["lines", "padded", "dropped", "runs", "tab", "spaces", "ideographic", "pipe"]
+FLATTENINGS: tuple[Flatten, ...] = ("lines", "padded", "dropped", "runs", "tab", "spaces", "ideographic", "pipe")
+# Line endings of a txt file; `one-line` runs the whole report body into one physical line.
+Endings = Literal["lf", "crlf", "cr", "mixed", "one-line"]
+
+
 @dataclass(frozen=True)
 class Style:
-    """How a format prints the same content (layout deviations that do not change any cell)."""
+    """How a format prints the same content (layout deviations that do not change any cell).
+
+    txt `flatten`: `lines` one cell a line, a blank cell an empty line; `padded` one cell a line with padding
+    lines between cells and more between rows (a browser's text content), blank cells keeping their lines;
+    `dropped` one cell a line, blank cells left out; `runs` a table's cells run together on one line;
+    `tab`, `ideographic`, `pipe` one table row a line, cells separated by a tab, one U+3000, or ` | `;
+    `spaces` one table row a line, cells separated by runs of spaces (a blank cell merges into the run).
+    """
 
     chrome: bool = False  # html, txt: site navigation, breadcrumbs, scripts around the body
-    flatten: Literal["lines", "dropped", "runs"] = "lines"  # txt: one cell a line / blanks dropped / one line
+    flatten: Flatten = "lines"  # txt: how a table's cells are separated
+    endings: Endings = "lf"  # txt: line endings, or the body on one line
+    split_headers: bool = False  # txt: long header and label cells broken over two lines
+    blank: str = ""  # txt: what a blank cell prints as (`\xa0` where the page had a non-breaking space)
     traditional: bool = False  # txt: Traditional characters with pinyin glosses (`區(qū)`)
     junk: bool = False  # txt: `?` junk lines where the page had non-breaking spaces
     numbered_headers: bool = False  # md: Table 3 applicant columns lost as 数据1…数据6
     stacked: bool = True  # html, docx, pdf, txt: Table 2 as one grid of sub-tables (Word pages); md never
     titled: bool = True  # False: no title line, no title or publisher metadata (a page saved without its head)
+
+    @property
+    def loses_blanks(self) -> bool:
+        """Does the txt print leave no trace of a blank cell (so where it sat between zeros cannot be told)?"""
+        return self.flatten == "dropped" or (self.flatten in ("runs", "spaces") and not self.blank)
 
 
 @dataclass(frozen=True)
@@ -569,35 +595,86 @@ _GLOSSES = {
 }
 
 
-def _traditional(text: str) -> str:
-    import opencc
+@cache
+def _s2t() -> opencc.OpenCC:
+    """One converter per process: building it loads OpenCC's dictionaries."""
+    return opencc.OpenCC("s2t")
 
-    converted = opencc.OpenCC("s2t").convert(text)
+
+def _traditional(text: str) -> str:
+    converted = _s2t().convert(text)
     return "".join(f"{ch}({_GLOSSES[ch]})" if ch in _GLOSSES else ch for ch in converted)
+
+
+_SEPARATORS: dict[Flatten, str] = {"tab": "\t", "ideographic": "\u3000", "pipe": " | "}
+_MIN_SPLIT = 8  # header and label cells at least this long may be broken over two lines
+_LABEL = re.compile(r"^(?:\d+[.．])?[^\d+\-/]")  # a label or header, maybe numbered (`1.属于…`), not a value
+
+
+def _split_cell(text: str, rng: random.Random) -> str:
+    """A long label or header broken over two lines somewhere inside (`…申请` / `数量`); values stay whole."""
+    if len(text) < _MIN_SPLIT or not _LABEL.match(text):
+        return text
+    at = rng.randint(4, len(text) - 2)
+    return f"{text[:at]}\n{text[at:]}"
+
+
+def _flat_table(grid: _Grid, style: Style, rng: random.Random, pad: tuple[int, int]) -> list[str]:
+    """The lines one table flattens into: its cells in reading order (merged cells once), per `style.flatten`;
+    `pad`: the page's padding lines after a cell and extra ones after a row (`padded`)."""
+    rows = [[(_split_cell(c.text, rng) if style.split_headers else c.text) or style.blank for c in row]
+            for row in grid]
+    cells = [c for row in rows for c in row]
+    flatten = style.flatten
+    if flatten == "lines":
+        return cells
+    if flatten == "dropped":
+        return [c for c in cells if c.strip()]
+    if flatten == "runs":
+        return ["".join(cells)]
+    if flatten == "padded":
+        cell_gap, row_gap = "\n" * (pad[0] + 1), "\n" * (sum(pad) + 1)
+        return row_gap.join(cell_gap.join(row) for row in rows).split("\n")
+    if flatten == "spaces":
+        return ["".join(c + " " * rng.randint(1, 3) for c in row).rstrip() for row in rows]
+    sep = _SEPARATORS[flatten]
+    return [f"| {sep.join(row)} |" if flatten == "pipe" else sep.join(row) for row in rows]
+
+
+def _line_endings(lines: list[str], endings: Endings, rng: random.Random) -> str:
+    """Lines joined by `endings`; `mixed` picks one per line, never CR before an empty LF line (that reads CRLF)."""
+    if endings != "mixed":
+        return {"lf": "\n", "crlf": "\r\n", "cr": "\r"}[endings].join(lines)
+    out, previous = [], ""
+    for line in lines[:-1]:
+        choices = ("\r", "\r\n") if previous == "\r" and not line else ("\n", "\r\n", "\r")
+        previous = rng.choice(choices)
+        out.append(line + previous)
+    return "".join(out) + lines[-1]
 
 
 def _txt(spec: Spec, style: Style) -> str:
     lines: list[str] = []
     rng = random.Random(f"txt|{spec.seed}|{spec.agency}|{spec.year}")
+    pad = (rng.randint(1, 2), rng.randint(1, 2))  # a page's padding after a cell and after a row, in all its tables
     for kind, content in _body(spec, style):
         if kind != "table":
             lines.append(content)
             continue
-        cells = [c.text for row in content for c in row]
-        if style.flatten == "runs":
-            lines.append("".join(cells))
-        else:
-            lines += [c for c in cells if c or style.flatten == "lines"]
+        lines += _flat_table(content, style, rng, pad)
         if style.junk:
             lines += ["?"] * rng.randint(1, 3)
-    body = " ".join(lines) if style.flatten == "runs" else "\n".join(lines)
+    head, tail = [], []
     if style.chrome:
-        body = (
-            "当前位置：首页 > 政务公开 > 政府信息公开年报\n" + " ".join(_NAV) + "\n"
-            f"发布时间：{spec.publish_date} 来源：{spec.agency}\n微信 微博 QQ空间 全真版 文字版 -->\n"
-            f"{body}\n打印本页 关闭窗口\n主办单位：{spec.agency} 网站标识码：{3200000000 + spec.year}\n"
-        )
-    return (_traditional(body) if style.traditional else body) + "\n"
+        head = ["当前位置：首页 > 政务公开 > 政府信息公开年报", " ".join(_NAV),
+                f"发布时间：{spec.publish_date} 来源：{spec.agency}", "微信 微博 QQ空间 全真版 文字版 -->"]
+        tail = ["打印本页 关闭窗口", f"主办单位：{spec.agency} 网站标识码：{3200000000 + spec.year}"]
+    if style.traditional:
+        head, lines, tail = ([_traditional(x) for x in part] for part in (head, lines, tail))
+    body = "\n".join(lines)
+    if style.endings == "one-line":  # the crawler's 正文 line: the body whole, chrome lines around it
+        return "\n".join([*head, body.replace("\n", " "), *tail, ""])
+    return _line_endings([*head, *body.split("\n"), *tail, ""], style.endings, rng)
 
 
 def _docx(spec: Spec, path: Path, style: Style) -> None:
@@ -713,7 +790,8 @@ def render(spec: Spec, fmt: Format, path: Path, style: Style | None = None) -> P
 def random_style(fmt: Format, rng: random.Random) -> Style:
     """A plausible mix of layout deviations for `fmt`."""
     if fmt == "txt":
-        return Style(chrome=rng.random() < 0.5, flatten=rng.choice(("lines", "dropped", "runs")),
+        return Style(chrome=rng.random() < 0.5, flatten=rng.choice(FLATTENINGS),
+                     endings=rng.choice(("lf", "lf", "crlf", "cr", "mixed")), split_headers=rng.random() < 0.3,
                      traditional=rng.random() < 0.15, junk=rng.random() < 0.3)
     return Style(chrome=fmt == "html" and rng.random() < 0.5, numbered_headers=fmt == "md" and rng.random() < 0.2)
 

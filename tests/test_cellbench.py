@@ -83,15 +83,8 @@ def test_department_gold_is_what_the_gold_maker_makes(shared_corpus: Path) -> No
     assert made == committed
 
 
-# Folders whose extraction gives no wrong cell today stay at none; departments/alt has known extractor bugs.
-_KNOWN_WRONG = pytest.mark.xfail(strict=False, reason="extractor: ambiguous cells with no candidates for dropped "
-                                 "blank cells and 000 rows, a row run into the next paragraph's year (02025), a "
-                                 "3-cell row read as 2 cells under a misprinted header (integrator: see BENCHMARKS.md)")
-
-
 @pytest.mark.shared
-@pytest.mark.parametrize("folder", [*(f for f in cellbench.FOLDERS if f != "departments/alt"),
-                                    pytest.param("departments/alt", marks=_KNOWN_WRONG)])
+@pytest.mark.parametrize("folder", list(cellbench.FOLDERS))
 def test_no_wrong_cell_on_the_shared_corpus(shared_corpus: Path, folder: str) -> None:
     cases = [c for c in cellbench.shared_cases(shared_corpus) if c.group == folder]
     wrong = [f"{s.file} {'/'.join(s.key)}: gold {s.gold_raw!r}, got {s.got}" for s in run(cases).of("wrong")]

@@ -148,15 +148,46 @@ def test_md_tables_and_numbered_headers(tmp_path: Path) -> None:
 def test_txt_flattening_variants(tmp_path: Path) -> None:
     spec = _spec("2021", noise=Noise(blank_zeros=1.0))
     row = [spec.values["requests", "new", c.key] for c in TABLE3.columns]
-    lines = render(spec, "txt", tmp_path / "l.txt", Style(flatten="lines")).read_text(encoding="utf-8")
-    dropped = render(spec, "txt", tmp_path / "d.txt", Style(flatten="dropped")).read_text(encoding="utf-8")
-    runs = render(spec, "txt", tmp_path / "r.txt", Style(flatten="runs")).read_text(encoding="utf-8")
-    assert "\n".join(["一、本年新收政府信息公开申请数量", *row]) in lines
-    assert "\n\n" not in dropped
-    assert "一、本年新收政府信息公开申请数量" + "".join(row) in runs and runs.count("\n") == 1
+
+    def text(**style) -> str:
+        return render(spec, "txt", tmp_path / "r.txt", Style(**style)).read_bytes().decode("utf-8")
+
+    label = "一、本年新收政府信息公开申请数量"
+    assert "\n".join([label, *row]) in text(flatten="lines")
+    assert "\n\n" not in text(flatten="dropped")
+    assert label + "".join(row) in text(flatten="runs")
+    one_line = text(flatten="runs", endings="one-line")
+    assert label + "".join(row) in one_line and one_line.count("\n") == 1
+    assert "\t".join([label, *row]) in text(flatten="tab")
+    assert "\u3000".join([label, *row]) in text(flatten="ideographic")
+    assert f"| {' | '.join([label, *row])} |" in text(flatten="pipe")
+    assert re.search(label + "".join(rf" +{v}" if v else "" for v in row), text(flatten="spaces"))
+    padded = text(flatten="padded")
+    assert re.search(f"{label}\n\n\n?{re.escape(row[0])}", padded) and "\n\n\n\n" in padded
     glossed = render(spec, "txt", tmp_path / "t.txt", Style(traditional=True, junk=True, chrome=True))
-    text = glossed.read_text(encoding="utf-8")
-    assert "數(shù)" in text and "公開" in text and "\n?\n" in text and "当前位置" not in text
+    traditional = glossed.read_text(encoding="utf-8")
+    assert "數(shù)" in traditional and "公開" in traditional and "\n?\n" in traditional
+    assert "当前位置" not in traditional
+
+
+@pytest.mark.parametrize(("endings", "newline"), [("crlf", "\r\n"), ("cr", "\r")])
+def test_txt_line_endings(endings: str, newline: str, tmp_path: Path) -> None:
+    spec = _spec("2021")
+    lf = render(spec, "txt", tmp_path / "lf.txt", Style(flatten="tab")).read_bytes()
+    other = render(spec, "txt", tmp_path / "o.txt", Style(flatten="tab", endings=endings)).read_bytes()
+    assert other == lf.replace(b"\n", newline.encode())
+    mixed = render(spec, "txt", tmp_path / "m.txt", Style(flatten="padded", endings="mixed")).read_bytes()
+    assert b"\r\n" in mixed and b"\r" in mixed.replace(b"\r\n", b"") and b"\n" in mixed.replace(b"\r\n", b"")
+    padded = render(spec, "txt", tmp_path / "p.txt", Style(flatten="padded")).read_bytes()
+    assert mixed.decode("utf-8").splitlines() == padded.decode("utf-8").splitlines()  # the same lines, read back
+
+
+def test_txt_header_cells_split_over_lines(tmp_path: Path) -> None:
+    spec = _spec("2021", noise=Noise.heavy())
+    text = render(spec, "txt", tmp_path / "s.txt", Style(flatten="tab", split_headers=True)).read_text("utf-8")
+    assert "一、本年新收政府信息公开申请数量" not in text
+    assert "一、本年新收政府信息公开申请数量" in text.replace("\n", "")
+    assert all(v in text for v in spec.values.values())  # values are never split
 
 
 @pytest.mark.parametrize("fmt", FORMATS)

@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from ingest.format import schema
+from ingest.format import identities, schema
 from ingest.model import Cell, Line, Report, Table
 from ingest.normalize import compact, norm
 from ingest.readers import read
-from ingest.tables.cells import parse
+from ingest.tables.cells import fills, parse
 from ingest.tables.extract import extract_facts
+from ingest.tables.readings import row_sums
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLD = ROOT / "tests" / "gold" / "shared_cells.jsonl"
@@ -121,7 +122,7 @@ def test_grid_row_missing_a_cell_is_ambiguous_not_guessed():
     ])
     facts = _facts(_report(tables=(t2,)))
     assert all(facts[("rules", "regulations", c)].status == "ambiguous" for c in ("issued", "repealed", "in_force"))
-    assert facts[("rules", "regulations", "issued")].candidates == (22,)
+    assert facts[("rules", "regulations", "issued")].candidates == (0, 22)  # blank (as 0) or 22
 
 
 def test_docx_merged_cells_repeated_in_every_spanned_cell():
@@ -194,6 +195,123 @@ def test_table2_run_together_signed_values_are_never_guessed():
     change = facts[("enforcement", "penalty", "items_change")]
     assert change.status == "ambiguous" and -185 in change.candidates
     assert change.template == "2019"
+
+
+@pytest.mark.parametrize("sep", ["\t", "\u3000", " | "])
+def test_flat_row_a_line_with_a_separator_keeps_blank_cells(sep: str):
+    values = _t3_values()
+    facts = _facts(_report(_t3_lines(values, lambda label, row: [sep.join([label, *("" if v == 0 else str(v)
+                                                                                     for v in row)])])))
+    assert all(f.status == "ok" for k, f in facts.items() if k[0] == "requests")
+    assert facts[("requests", "withheld_process", "business")].value == 1
+    blank = facts[("requests", "withheld_process", "natural_person")]
+    assert (blank.kind, blank.value) == ("blank", None)
+
+
+@pytest.mark.parametrize(("after", "blank"), [(2, 2), (3, 3), (2, 1)])
+def test_flat_padding_lines_between_cells_are_decided_by_the_table_width(after: int, blank: int):
+    """A browser's text content pads every cell alike; a double-spaced page pads only printed lines."""
+    values = _t3_values()
+
+    def padded(label, row):
+        out, pending = [label], after - 1  # line ends after the label, as after a printed cell
+        for v in row:
+            if v == 0:
+                out += [""] * pending
+                pending = blank
+                continue
+            out += [""] * pending + [str(v)]
+            pending = after - 1
+        return [*out, *[""] * pending, *[""] * 2]  # the row's own padding, then more between rows
+
+    facts = _facts(_report(_t3_lines(values, padded)))
+    assert all(f.status == "ok" for k, f in facts.items() if k[0] == "requests")
+    for r in T3:
+        for j, c in enumerate(schema.TABLE3.columns):
+            f = facts[("requests", r.key, c.key)]
+            assert (f.value or 0) == values[r.key][j] and (f.kind == "blank") == (values[r.key][j] == 0), (r.key, c.key)
+
+
+def test_flat_year_opening_the_next_paragraph_is_prose():
+    values = _t3_values(total_new=2)
+    lines = _t3_lines(values, lambda label, row: [label + "".join(str(v) for v in row)])
+    lines[-2] += "2025年，我局共收到政府信息公开申请2件。"
+    lines.insert(0, "第二十条第（八）项信息内容本年收费金额（单位：万元）行政事业性收费02025年，我局公开信息395条。")
+    facts = _facts(_report([" ".join(lines)], year=2025))
+    fee = facts[("fees", "admin_fees", "amount")]
+    assert (fee.raw, fee.value, fee.status) == ("0", 0, "ok")
+    forward = [facts[("requests", "carried_forward", c.key)] for c in schema.TABLE3.columns]
+    assert [f.value for f in forward] == [0] * 7 and {f.status for f in forward} == {"ok"}
+
+
+def test_flat_misprinted_row_label_is_found_by_its_place_and_likeness():
+    values = _t3_values()
+    values["withheld_enforcement_file"] = [1, 0, 0, 0, 0, 0, 1]
+    values["granted"] = [3, 0, 0, 0, 0, 0, 3]
+
+    def render(label, row):
+        return [label.replace("执法案卷", "执法案件") + "".join(str(v) for v in row)]
+
+    facts = _facts(_report([" ".join(_t3_lines(values, render))]))
+    assert facts[("requests", "withheld_enforcement_file", "natural_person")].value == 1
+    assert facts[("requests", "withheld_process", "business")].value == 1
+    assert all(f.status == "ok" for k, f in facts.items() if k[0] == "requests")
+
+
+def test_misprinted_column_header_takes_its_column_by_position():
+    t2 = _table(0, [
+        [("第二十条第（一）项", 1, 4)],
+        ["信息内容", "本年制发件数", "本年废止件", "先行有效件数"],
+        ["规章", "0", "0", "0"],
+        ["行政规范性文件", "1", "0", "7"],
+    ])
+    facts = _facts(_report(tables=(t2,)))
+    assert facts[("rules", "normative_documents", "repealed")].value == 0
+    assert facts[("rules", "normative_documents", "in_force")].value == 7
+    flat = _facts(_report(["第二十条第（一）项 信息内容 本年制发件数 本年废止件数 先行有效件数 规章000规范性文件107"]))
+    assert [flat[("rules", "normative_documents", c)].value for c in ("issued", "repealed", "in_force")] == [1, 0, 7]
+
+
+def test_flat_blank_cell_printed_as_a_space_in_a_run_together_row():
+    values = _t3_values()
+    values["carried_forward"] = [0] * 7
+
+    def render(label, row):
+        cells = "".join(str(v) for v in row)
+        return [f"{label} {cells[:1]} {cells[2:]}" if label.startswith("四、") else f"{label} {cells}"]
+
+    facts = _facts(_report([" ".join(_t3_lines(values, render))]))
+    forward = [facts[("requests", "carried_forward", c.key)] for c in schema.TABLE3.columns]
+    assert [(f.raw, f.status) for f in forward[:3]] == [("0", "ok"), ("", "ok"), ("0", "ok")]
+
+
+def test_flat_dropped_blank_cells_are_ambiguous_with_blank_among_the_candidates():
+    values = _t3_values()
+    lines = _t3_lines(values, lambda label, row: [label, *(str(v) for v in row if v)])
+    facts = _facts(_report(lines))
+    f = facts[("requests", "withheld_process", "business")]
+    assert f.status == "ambiguous" and 0 in f.candidates and 1 in f.candidates
+    assert facts[("requests", "new", "total")].value == 5
+
+
+def test_every_reading_of_a_run_together_row_is_kept():
+    """`887` before two blank cells shown by non-breaking spaces: 88 | 7 and 8 | 87 both make 95."""
+    got = fills(["887", "0", "95"], 7, glued=True, marks=(0, 1, 2, 0), spaces=(0, 1, 2, 0), unshown=False,
+                sums=row_sums([identities.APPLICANTS], [c.key for c in schema.TABLE3.columns]))
+    assert sorted(f.texts for f in got) == [("8", "87", "", "0", "", "", "95"), ("88", "7", "", "0", "", "", "95")]
+
+
+@pytest.mark.parametrize("newline", ["\r", "\r\n"])
+def test_txt_line_endings_read_as_line_feeds(newline: str, tmp_path: Path):
+    values = _t3_values()
+    lines = ["测试局2022年政府信息公开工作年度报告", *_t3_lines(values, lambda label, row: [label, *(
+        "" if v == 0 else str(v) for v in row)])]
+    lf, other = tmp_path / "lf.txt", tmp_path / "cr.txt"
+    lf.write_text("\n".join(lines), encoding="utf-8")
+    other.write_bytes(newline.join(lines).encode("utf-8"))
+    def cells(path: Path) -> dict:
+        return {(f.table, f.row, f.column): (f.raw, f.status) for f in extract_facts(read(path))}
+    assert cells(other) == cells(lf) and cells(lf)[("requests", "new", "total")] == ("5", "ok")
 
 
 def test_seed_mixed_template_keeps_the_extra_value_in_a_note():

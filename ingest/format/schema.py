@@ -187,7 +187,8 @@ TABLE3 = TableSpec(
               parent=_U),
         Label("not_handled_petition", "1.信访举报投诉类申请",
               "not processed: petitions, complaints and reports", ("信访举报投诉类申请",), parent=_N),
-        Label("not_handled_repeat", "2.重复申请", "not processed: repeated requests", ("重复申请",), parent=_N),
+        Label("not_handled_repeat", "2.重复申请", "not processed: repeated requests, duplicates", ("重复申请",),
+              parent=_N),
         Label("not_handled_publication", "3.要求提供公开出版物",
               "not processed: requests for public publications", ("要求提供公开出版物",), parent=_N),
         Label("not_handled_mass", "4.无正当理由大量反复申请",
@@ -209,8 +210,9 @@ TABLE3 = TableSpec(
               parent="三、本年度办理结果"),
         Label("total_handled", "（七）总计", "total requests handled this year", ("总计",),
               parent="三、本年度办理结果"),
-        Label("carried_forward", "四、结转下年度继续办理", "requests carried forward to next year",
-              ("结转下年度继续办理",)),
+        Label("carried_forward", "四、结转下年度继续办理",
+              "requests carried forward to next year, still being processed at the end of the year",
+              ("结转下年度继续办理", "结转到下一年度继续办理", "结转下一年")),
     ),
 )
 

@@ -9,17 +9,16 @@ sum identities allow, never picking one silently.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from functools import lru_cache
 
 from ingest.model import ValueKind
 from ingest.normalize import compact
 
-T = TypeVar("T")
-
 UNITS = ("万元", "元", "件", "批次", "个", "项", "次", "人次", "人", "家", "条", "宗", "份", "起")
-NA = frozenset({"-", "—", "——", "－", "/", "／", "无", "不适用", "\\"})
+# Not-applicable marks, Traditional forms too (scraped pages convert the whole page).
+NA = frozenset({"-", "—", "——", "－", "/", "／", "无", "無", "不适用", "不適用", "\\"})
 _UNIT = "|".join(sorted(UNITS, key=len, reverse=True))
 _NUMBER = re.compile(
     rf"^(?P<sign>[+\-])?(?P<digits>\d[\d,]*(?:\.\d+)?)(?P<unit>{_UNIT})?(?P<note>[（(].*[）)])?$"
@@ -89,51 +88,145 @@ def _valid_part(part: str) -> bool:
     return not (len(d) > 1 and d[0] == "0" and d[1] != ".") and not d.endswith(".")
 
 
-def _token_splits(token: str, k: int) -> Iterator[tuple[str, ...]]:
-    """Every way to read `token` as `k` numbers in order (no leading zeros, decimals kept whole)."""
-    if k == 1:
-        if whole_cell(token):
-            yield (token,)
-        return
-    for cut in _cuts(token):
-        head = token[:cut]
-        if not _valid_part(head):
-            continue
-        for rest in _token_splits(token[cut:], k - 1):
-            yield (head, *rest)
+@dataclass(frozen=True)
+class Piece:
+    """One cell of a reading: `text` cut from printed token `token` at `start`; token None is a blank cell."""
+
+    token: int | None
+    start: int
+    text: str
 
 
-def splits(tokens: list[str], n: int) -> list[tuple[tuple[str, ...], ...]] | None:
-    """Readings of run-together `tokens` as exactly `n` cells: for each token, the numbers it holds.
+# How plainly the print shows a reading's blank cells, the least plain of them: every one by a mark that stands
+# for a blank cell (a non-breaking space, `?`), by spacing that may also just separate cells, or by nothing.
+MARKED, SPACED, UNSHOWN = 0, 1, 2
 
-    Returns None when there are too many readings to list (the row stays unresolved).
-    """
-    capacity = [1 + len(_cuts(t)) for t in tokens]
-    out: list[tuple[tuple[str, ...], ...]] = []
 
-    def walk(i: int, left: int, acc: tuple[tuple[str, ...], ...]) -> bool:
-        if i == len(tokens):
-            if left == 0:
-                out.append(acc)
-            return len(out) <= MAX_READINGS
-        room = sum(capacity[i + 1 :])
-        for k in range(max(1, left - room), min(capacity[i], left - (len(tokens) - i - 1)) + 1):
-            for parts in _token_splits(tokens[i], k):
-                if not walk(i + 1, left - k, (*acc, parts)):
+@dataclass(frozen=True)
+class Fill:
+    """One way a row's printed tokens fill its cells, and what it assumes of the print: a token holding
+    several cells run together (`split`), and how plainly its blank cells show (`shown`: MARKED, SPACED,
+    UNSHOWN)."""
+
+    pieces: tuple[Piece, ...]
+    split: bool
+    shown: int
+
+    @property
+    def texts(self) -> tuple[str, ...]:
+        return tuple(p.text for p in self.pieces)
+
+
+_BLANK = Piece(None, 0, "")
+
+
+@lru_cache(maxsize=1 << 14)
+def amount(text: str) -> float | None:
+    """A cell's value in a sum: blank counts as zero (reports print blank for zero); None when it is no number."""
+    p = parse(text)
+    return 0.0 if p.kind == "blank" else p.value
+
+
+@dataclass(frozen=True)
+class RowSums:
+    """Sum identities along a row, by cell index: the cells `parts` add up to the cells `totals`, each pair."""
+
+    checks: tuple[tuple[tuple[int, ...], tuple[int, ...]], ...]
+
+    def holds(self, values: Sequence[float | None]) -> bool:
+        """Do the identities hold that the first `len(values)` cells complete? (Not when a cell is no number.)"""
+        i = len(values)
+        for parts, totals in self.checks:
+            if max(*parts, *totals) + 1 == i:
+                cells = [values[k] for k in (*parts, *totals)]
+                if any(v is None for v in cells):
+                    return False
+                if abs(sum(values[k] for k in parts) - sum(values[k] for k in totals)) > 1e-6:  # type: ignore[misc]
                     return False
         return True
 
-    return out if walk(0, n, ()) else None
+    def state(self, values: Sequence[float | None]) -> tuple[float | None, ...]:
+        """What the first cells leave open for the identities not yet complete: their running balance."""
+        i = len(values)
+        out: list[float | None] = []
+        for parts, totals in self.checks:
+            if max(*parts, *totals) < i:
+                continue
+            seen = [(1, values[k]) for k in parts if k < i] + [(-1, values[k]) for k in totals if k < i]
+            out.append(None if any(v is None for _, v in seen) else round(sum(s * v for s, v in seen), 6))  # type: ignore[misc]
+        return tuple(out)
 
 
-def placements(values: Sequence[T], n: int) -> Iterator[tuple[T | None, ...]]:
-    """Every way to put `values` in order into `n` cells, None for the others (blank cells dropped)."""
+def fills(
+    tokens: Sequence[str],
+    n: int,
+    *,
+    glued: bool,
+    marks: Sequence[int],
+    spaces: Sequence[int],
+    unshown: bool = True,
+    sums: RowSums | None = None,
+    limit: int = MAX_READINGS,
+) -> list[Fill] | None:
+    """Every way `tokens` (a row's printed values, in order) fill `n` cells, splits and dropped blanks together.
 
-    def walk(i: int, j: int, acc: tuple[T | None, ...]) -> Iterator[tuple[T | None, ...]]:
-        if j == len(values):
-            yield acc + (None,) * (n - i)
-            return
-        for pos in range(i, n - (len(values) - j) + 1):
-            yield from walk(pos + 1, j + 1, (*acc, *(None,) * (pos - i), values[j]))
+    A `glued` token may hold several numbers run together (`220000022`); a blank cell may sit at any token
+    boundary and, when a token holds several numbers, between them. Boundary `b` (before token `b`; the last
+    one after every token) shows `marks[b]` blank cells by marks and `spaces[b]` by any spacing: a reading
+    records how plainly its blanks show; with `unshown` False, a blank cell the print shows no trace of is
+    not tried at all (a cheaper search, for pages that show every blank). With `sums`, a reading is refused
+    as soon as its first cells break one of the row's identities, and a state of the search that led to no
+    reading is not searched again. None when there are more than `limit` readings, or the search takes too
+    long (the row stays unresolved).
+    """
+    m = len(tokens)
+    out: list[Fill] = []
+    dead: set[tuple] = set()
+    budget = [limit * 4]
 
-    yield from walk(0, 0, ())
+    def trace(j: int, count: int) -> int:
+        return MARKED if count <= marks[j] else SPACED if count <= spaces[j] else UNSHOWN
+
+    def walk(acc: tuple[Piece, ...], vals: tuple[float | None, ...], j: int, p: int, here: int, split: bool,
+             shown: int) -> int:
+        """1: found a reading below here; 0: none; -1: over the limit."""
+        budget[0] -= 1
+        if budget[0] < 0:
+            return -1
+        i = len(acc)
+        if sums is not None and i and not sums.holds(vals):
+            return 0
+        if i == n:
+            if j != m:
+                return 0
+            out.append(Fill(acc, split, shown))
+            return 1 if len(out) <= limit else -1
+        if n - i < m - j:  # every token left needs a cell of its own
+            return 0
+        # what the rest of the search depends on: the place, blanks already at this boundary, the open sums
+        state = (i, j, p, here, sums.state(vals)) if sums is not None else None
+        if state in dead:
+            return 0
+        found = 0
+        # a blank cell here: at a boundary, as plainly as its spacing shows it; inside a token, not shown at all
+        blank = trace(j, here + 1) if p == 0 else UNSHOWN
+        options = [(_BLANK, j, p, here + 1, split, max(shown, blank))] if unshown or blank < UNSHOWN else []
+        if j < m:
+            rest = tokens[j][p:]
+            if glued and rest[:1] in NA and len(rest) > 1:  # a `-` cell run into the number after it (`10件-204`)
+                options.append((Piece(j, p, rest[0]), j, p + 1, 0, True, shown))
+            if glued:
+                options += [(Piece(j, p, rest[:cut]), j, p + cut, 0, True, shown)
+                            for cut in _cuts(rest) if _valid_part(rest[:cut])]
+            if (p == 0 or _valid_part(rest)) and whole_cell(rest):
+                options.append((Piece(j, p, rest), j + 1, 0, 0, split, shown))
+        for piece, nj, np, nhere, nsplit, nshown in options:
+            got = walk((*acc, piece), (*vals, amount(piece.text)), nj, np, nhere, nsplit, nshown)
+            if got < 0:
+                return -1
+            found |= got
+        if not found and state is not None:
+            dead.add(state)
+        return found
+
+    return None if walk((), (), 0, 0, 0, False, MARKED) < 0 else out

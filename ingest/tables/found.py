@@ -6,7 +6,7 @@ identities happen once, whatever the input form was.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ingest.model import CellRef
 
@@ -34,7 +34,10 @@ class FoundRow:
     """One standard row as found: schema keys, the printed label and its cells in order.
 
     `positional` says the slots stand in their columns (a grid row, or text that keeps blank cells);
-    otherwise blank cells may be missing and digits may be run together.
+    otherwise blank cells may be missing, and where the slots are `glued` a slot may hold several
+    numbers run together. Before slot `b` (the last entry: after the last slot) the print shows `marks[b]`
+    blank cells by marks (a non-breaking space, `?`) and `room[b]` by any spacing, so a reading can tell a
+    blank the print shows from one it dropped.
     """
 
     table: str
@@ -44,4 +47,6 @@ class FoundRow:
     positional: bool
     headers: tuple[Header, ...] = ()
     origin: str = "grid"  # "grid" | "text": which finder produced it
-    notes: tuple[str, ...] = field(default=())
+    glued: bool = False
+    marks: tuple[int, ...] = ()
+    room: tuple[int, ...] = ()

@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from ingest.format import infer
 from ingest.format.labels import T4_WORDS
 from ingest.format.layout import T2_KEYS, T3_ORDER, T4_WIDTH, t3_rows
-from ingest.format.template import T2019
+from ingest.format.template import T2019, Template, by_year
 from ingest.model import CellRef, Report, Table
 from ingest.normalize import key
 from ingest.tables.cells import is_value, parse
 from ingest.tables.found import FoundRow, Header, Slot
-from ingest.tables.labels import best, match_column, score_label, t2_item
+from ingest.tables.labels import best, match_column, resolve_columns, score_label, t2_item
 
 
 @dataclass
@@ -119,7 +119,8 @@ def _is_t2_header(row: GridRow) -> bool:
     return any(match_column(s.raw, t) for s in row.labels + row.values for t in T2_KEYS if s.raw.strip())
 
 
-def table2(rows: list[GridRow]) -> list[FoundRow]:
+def table2(rows: list[GridRow], template: Template) -> list[FoundRow]:
+    """Table 2 rows under the latest sub-table header; a misprinted header takes its column by position."""
     found: list[FoundRow] = []
     headers: list[Header] = []
     for row in rows:
@@ -137,7 +138,7 @@ def table2(rows: list[GridRow]) -> list[FoundRow]:
         if top is None:
             continue
         table_key, row_key = top
-        named = tuple(Header(h.label, match_column(h.label, table_key), h.cols) for h in headers)
+        named = resolve_columns(table_key, headers, template)
         found.append(FoundRow(table_key, row_key, row.labels[-1].raw, tuple(row.values), True, named))
     return found
 
@@ -239,4 +240,4 @@ def table4(rows: list[GridRow], after: int = -1) -> list[FoundRow]:
 def find(report: Report) -> list[FoundRow]:
     rows = stream(report)
     t3, last = table3(rows)
-    return table2(rows) + t3 + table4(rows, last)
+    return table2(rows, by_year(report.year)) + t3 + table4(rows, last)

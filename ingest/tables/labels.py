@@ -9,16 +9,20 @@ beats a short one and the table parser can align rows by their order when labels
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from functools import cache, lru_cache
 
-from ingest.format import schema
+from ingest.format import infer, schema
 from ingest.format.labels import T2_ITEMS, T2_TITLE
-from ingest.format.layout import T2_KEYS
+from ingest.format.layout import T2_COLUMNS, T2_KEYS
+from ingest.format.template import Template
 from ingest.normalize import key, strip_numbering
+from ingest.tables.found import Header
 
 MIN_FRAGMENT = 4  # shorter unnumbered text (其他, 总计, 规章) must match a label exactly
+FUZZY = 0.8  # how close (difflib ratio) a misprinted label or header must be to its standard form
 
 
 @dataclass(frozen=True)
@@ -109,7 +113,7 @@ def _score(text: str, p: Pattern) -> float:
         return 0.8 * len(strip_numbering(text))
     if len(strip_numbering(text)) >= 6 and len(p.text) >= 6:
         ratio = SequenceMatcher(None, strip_numbering(text), strip_numbering(p.text)).ratio()
-        if ratio >= 0.8:
+        if ratio >= FUZZY:
             return 0.7 * ratio * len(strip_numbering(p.text))
     return 0.0
 
@@ -128,12 +132,48 @@ def column_patterns(table_key: str) -> tuple[tuple[str, str], ...]:
 
 
 def match_column(label: str, table_key: str) -> str | None:
-    """The column a printed header is, by its longest form inside the header text."""
+    """The column a printed header is: by its longest form inside the header text, else by the form it is one
+    typo away from (`先行有效件数` for 现行有效件数, `本年废止件`)."""
     text = key(label)
     for col, form in column_patterns(table_key):
         if form and (form == text or form in text):
             return col
-    return None
+    return _misprinted_column(text, table_key)
+
+
+@lru_cache(maxsize=1 << 12)
+def _misprinted_column(text: str, table_key: str) -> str | None:
+    if len(text) < MIN_FRAGMENT:
+        return None
+    ratio, col = max((SequenceMatcher(None, text, form).ratio(), col) for col, form in column_patterns(table_key))
+    return col if ratio >= FUZZY else None
+
+
+def resolve_columns(table_key: str, headers: Sequence[str | Header], template: Template,
+                    complete: bool = False) -> tuple[Header, ...]:
+    """The columns of a Table 2 part from its printed headers, falling back to the template's column order.
+
+    A header no form matches takes the column at its position when the headers are as many as the template
+    prints and every matched one sits at its own position. `complete`: the headers given are only those a
+    label matched (flattened text, where an unmatched header is just text), so the template's columns are
+    taken whenever the matched ones appear in its order, the others named by their standard label.
+    `template` is the report's; the headers' own wording decides when it tells (infer.from_t2).
+    """
+    given = [h if isinstance(h, Header) else Header(h, None) for h in headers]
+    named = [Header(h.label, match_column(h.label, table_key), h.cols) for h in given]
+    template = infer.from_t2(table_key, ((h.column, h.label) for h in named)) or template
+    expected = T2_COLUMNS[template].get(table_key, ())
+    spec = schema.table(table_key)
+    if complete and expected:
+        found = [h.column for h in named]
+        at = iter(expected)
+        if all(any(c == e for e in at) for c in found):  # a subsequence of the template's columns, in order
+            printed = {h.column: h for h in named}
+            return tuple(printed.get(c, Header(spec.column(c).label, c)) for c in expected)
+        return tuple(named)
+    if len(named) == len(expected) and all(h.column in (None, e) for h, e in zip(named, expected, strict=True)):
+        return tuple(Header(h.label, e, h.cols) for h, e in zip(named, expected, strict=True))
+    return tuple(named)
 
 
 def t2_item(text: str) -> str | None:
