@@ -343,7 +343,10 @@ def bench_ocr(work: Path) -> list[str]:
         pages, seconds = pages + len(done), seconds + took
         lines.append(f"| {case.path.name} | {len(done)} | {took:.1f} | {60 * len(done) / took:.1f} |")
         _log(f"OCR {case.path.name}: {len(done)} pages in {took:.1f} s")
-    lines += [f"| all | {pages:.0f} | {seconds:.1f} | **{60 * pages / seconds:.1f}** |", ""]
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    lines += [f"| all | {pages:.0f} | {seconds:.1f} | **{60 * pages / seconds:.1f}** |", "",
+              f"Reading only (no store, no embedding), the models' load in the first file; load average after: {load}.",
+              ""]
     texts = sorted(p for p in SHARED_REPORTS.glob("*.pdf"))
     timings = []
     for path in texts:
