@@ -13,7 +13,7 @@ import re
 from ingest import metadata
 from ingest import sections as sectioning
 from ingest.chrome import FOOTER, body_bounds
-from ingest.draft import Draft, RawLine
+from ingest.draft import Draft, RawLine, refuse_oversized
 from ingest.errors import MissingMetadata, NotAReport
 from ingest.model import Cell, Line, Report, Section, Table
 from ingest.normalize import norm, scrub
@@ -24,6 +24,7 @@ _CLOSING = 3  # lines after the body where a signature dated on its own line may
 def assemble(draft: Draft, *, agency: str | None = None, year: int | None = None) -> Report:
     """Turn a reader's draft into a Report; `agency`/`year` (CLI --agency/--year) win over the file."""
     source = draft.path.name
+    refuse_oversized(draft)
     _scrub(draft)
     raw = [line for line in draft.lines if not FOOTER.match(norm(line.text))]
     index_of = {id(line): i for i, line in enumerate(raw)}

@@ -11,6 +11,11 @@ from pathlib import Path
 from ingest.errors import IngestError
 from ingest.model import Box, SourceFormat
 
+# Characters a file's text may have to be read as one report. The longest reports of the shared corpus have
+# under 10,000 and a 20,000-row appendix table about 320,000; text far beyond that is no report, and the steps
+# after reading (sections, tables, embedding every chunk) grow with it for hours while holding a write slot.
+MAX_CHARS = 1_000_000
+
 
 @dataclass
 class RawLine:
@@ -53,6 +58,14 @@ class Draft:
     publishers: list[str] = field(default_factory=list)  # 发布机构 / source metadata
     dates: list[str] = field(default_factory=list)  # publication date metadata
     images: dict[int, bytes] = field(default_factory=dict)  # OCR'd pages as read (JPEG), by page number
+
+
+def refuse_oversized(draft: Draft) -> None:
+    """Refuse, before the costly steps, text too long to be one report (MAX_CHARS), saying so."""
+    chars = sum(len(line.text) for line in draft.lines)
+    if chars > MAX_CHARS:
+        raise IngestError(draft.path.name, f"the text has {chars:,} characters, more than one report can have "
+                          f"(at most {MAX_CHARS:,}): ingest the report on its own, not a collection or a dump")
 
 
 def load(path: Path) -> bytes:

@@ -31,3 +31,11 @@ class MissingMetadata(IngestError):
 
 class IndexMismatch(ReportQAError):
     """The store was built with another embedding model than the one configured."""
+
+
+class StoreError(ReportQAError):
+    """The store cannot be used as asked (unwritable, damaged, lost); the message names the path and the remedy."""
+
+
+class Cancelled(ReportQAError):
+    """A write was cancelled by its user; the store is as it was before it."""

@@ -7,6 +7,7 @@ store is never changed for the bad one (Store.put is atomic per report).
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass, replace
@@ -17,7 +18,7 @@ from ingest import readers
 from ingest.checks import check
 from ingest.chunking import chunk
 from ingest.doubt import doubt
-from ingest.errors import IngestError
+from ingest.errors import Cancelled, IngestError
 from ingest.format import infer
 from ingest.format.layout import PARTS, expected_cells
 from ingest.format.schema import BY_KEY
@@ -26,7 +27,7 @@ from ingest.model import Chunk, Fact, Report, Violation
 from ingest.store import Store
 from ingest.tables.extract import extract_facts
 
-Status = Literal["added", "unchanged", "replaced", "error"]
+Status = Literal["added", "unchanged", "replaced", "error", "cancelled"]
 PageProgress = Callable[[Path, int, int], None]  # file, pages OCR'd, pages to OCR
 
 # Files read ahead of their commits so that their chunks are embedded in one call: sentence-transformers
@@ -81,15 +82,18 @@ def ingest(
     progress: Callable[[FileResult], None] | None = None,
     source_name: str | None = None,
     pages: PageProgress | None = None,
+    cancel: threading.Event | None = None,
 ) -> list[FileResult]:
     """Ingest files and folders into `store`; returns one result per file, in order.
 
     `source_name` replaces the file name shown in citations (uploads are stored under generated names);
     `pages` hears of every page OCR'd (file, pages done, pages to do): OCR takes seconds a page.
+    Setting `cancel` (from another thread) stops the ingest: the file being embedded and those after it are
+    "cancelled" and the store is unchanged for them; files committed before stay.
     """
     store.recover()
     results = []
-    for result in _ingest_each(expand(paths), store, agency, year, source_name, pages):
+    for result in _ingest_each(expand(paths), store, agency, year, source_name, pages, cancel):
         results.append(result)
         if progress:
             progress(result)
@@ -98,22 +102,29 @@ def ingest(
 
 def _ingest_each(
     files: list[Path], store: Store, agency: str | None, year: int | None, source_name: str | None,
-    pages: PageProgress | None,
+    pages: PageProgress | None, cancel: threading.Event | None,
 ) -> Iterator[FileResult]:
     for start in range(0, len(files), READ_AHEAD):
-        prepared = [_guarded(path, _prepare, path, store, agency, year, source_name, pages)
+        prepared = [_guarded(path, cancel, _prepare, path, store, agency, year, source_name, pages)
                     for path in files[start : start + READ_AHEAD]]
-        # Only a speed-up: when it fails, each put embeds its own chunks and a bad one fails alone.
+        # Only a speed-up: when it fails (or is cancelled), each put embeds its own chunks and a bad one fails
+        # alone (or sees the cancel itself).
         with suppress(Exception):
-            store.embed_ahead([c.text for p in prepared if isinstance(p, _Prepared) for c in p.chunks])
+            store.embed_ahead([c.text for p in prepared if isinstance(p, _Prepared) for c in p.chunks], cancel)
         for p in prepared:
-            yield _guarded(p.path, _commit, p, store) if isinstance(p, _Prepared) else p
+            yield _guarded(p.path, cancel, _commit, p, store, cancel) if isinstance(p, _Prepared) else p
 
 
-def _guarded(path: Path, step: Callable[..., _Prepared | FileResult], *args) -> _Prepared | FileResult:
-    """Run one step for one file; its failure becomes that file's error result."""
+def _guarded(
+    path: Path, cancel: threading.Event | None, step: Callable[..., _Prepared | FileResult], *args
+) -> _Prepared | FileResult:
+    """Run one step for one file (unless cancelled); its failure becomes that file's error result."""
     try:
+        if cancel is not None and cancel.is_set():
+            raise Cancelled("cancelled")
         return step(*args)
+    except Cancelled:
+        return FileResult(str(path), "cancelled", None, "cancelled: the store is unchanged for this file")
     except IngestError as err:
         return FileResult(str(path), "error", None, err.reason)
     except Exception as err:  # one broken file must never stop the others
@@ -129,7 +140,8 @@ def _prepare(
         raise IngestError(str(path), "no such file")
     if path.stat().st_size > store.settings.max_upload_mb * 1024 * 1024:
         raise IngestError(path.name, f"file is larger than {store.settings.max_upload_mb} MB")
-    known = store.report_with_hash(hashlib.sha256(path.read_bytes()).hexdigest())
+    with path.open("rb") as file:
+        known = store.report_with_hash(hashlib.file_digest(file, "sha256").hexdigest())
     if known is not None and agency in (None, known.agency) and year in (None, known.year):
         # The same bytes are already committed: skip reading, extracting and embedding.
         return FileResult(str(path), "unchanged", known.id, f"{known.agency} {known.year}", known.chunks, known.facts)
@@ -143,10 +155,10 @@ def _prepare(
     return _Prepared(path, report, facts, check(facts), chunks)
 
 
-def _commit(p: _Prepared, store: Store) -> FileResult:
+def _commit(p: _Prepared, store: Store, cancel: threading.Event | None) -> FileResult:
     """Put one prepared report into the store, atomically, and say what happened."""
     report, facts, violations = p.report, p.facts, p.violations
-    status = store.put(report, facts, violations, p.chunks)
+    status = store.put(report, facts, violations, p.chunks, cancel=cancel)
     notes = [f"{report.agency} {report.year}"]
     if not facts:
         notes.append("no standard tables found: prose only")

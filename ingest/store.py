@@ -5,24 +5,39 @@ version tag (`report_id@content_hash`) and every search is restricted to the com
 a crash mid-ingest never shows half a report, and the previous version stays answerable until the
 new one is committed. Vectors go through LangChain's indexing API with a SQL record manager, which
 skips chunks already embedded when an interrupted ingest is re-run.
+
+Writes overlap: a put embeds outside the write lock and takes it only to commit, so a removal or a reader
+never waits for a long embedding. A put that is cancelled, interrupted (Ctrl-C) or fails drops the vectors
+it wrote, leaving the store as it was; `recover()` sweeps vectors no committed report owns (a crash, a lost
+database). One process writes a store at a time.
+
+Storage trouble raises `StoreError`, one line naming the path and the remedy: an uncreatable or unwritable
+home, a damaged database, a database lost beside its index (`repair` is `reportqa check --repair`). A store
+nobody may write is opened read-only: reading works, writing says why it cannot.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import sqlite3
+import tempfile
 import threading
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+import weakref
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import closing, contextmanager, suppress
 from dataclasses import astuple, dataclass, fields
 from datetime import UTC, datetime
 from functools import cached_property
+from pathlib import Path
 from typing import Literal
 from urllib.parse import urlparse
 
 from langchain_core.embeddings import Embeddings
 
-from ingest.errors import IndexMismatch
+from ingest.errors import Cancelled, IndexMismatch, StoreError
 from ingest.format.template import Template
 from ingest.model import CellRef, Chunk, Fact, Report, Violation
 from ingest.settings import Settings
@@ -58,6 +73,10 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 # Columns added since the first stores were written: a store without them gets them on open (empty).
 _ADDED_COLUMNS = {"reports": ("agency_source TEXT", "year_source TEXT"),
                   "facts": ("cell_box TEXT", "confidence REAL")}
+# Chunks embedded between two looks at a cancel flag: a few seconds of work on two cores. Prefetching takes
+# bigger slices, since one call for several reports pads less (pipeline.READ_AHEAD).
+_BATCH = 64
+_AHEAD_BATCH = 256
 
 
 @dataclass(frozen=True)
@@ -86,16 +105,18 @@ def _version(report_id: str, content_hash: str) -> str:
 
 
 class Store:
-    """One store per `$REPORTQA_HOME`; safe for many reading threads while one thread writes."""
+    """One store per `$REPORTQA_HOME`; safe for many threads, reading and writing."""
 
     def __init__(self, settings: Settings | None = None, embeddings: Embeddings | None = None) -> None:
         self.settings = settings or Settings()
-        self.settings.home.mkdir(parents=True, exist_ok=True)
+        self.read_only = _open_home(self.settings)
         self._embeddings = embeddings
         self._write_lock = threading.Lock()
-        with self._db() as db:
-            db.executescript(_SCHEMA)
-            _add_columns(db)
+        self._in_flight: Counter[str] = Counter()  # versions being written here; touched under _write_lock
+        if not self.read_only:
+            with self._db() as db:
+                db.executescript(_SCHEMA)
+                _add_columns(db)
 
     # -- reading ---------------------------------------------------------------------------------
 
@@ -177,64 +198,81 @@ class Store:
 
     # -- writing ---------------------------------------------------------------------------------
 
+    def require_writable(self) -> None:
+        """Raise StoreError, saying why, when the store cannot be changed."""
+        if self.read_only:
+            raise StoreError(
+                f"the store at {self.settings.home} is read-only: make it writable to ingest or remove reports "
+                "(list, facts, check and ask work on it as it is)"
+            )
+
     def put(
-        self, report: Report, facts: Sequence[Fact], violations: Sequence[Violation], chunks: Sequence[Chunk]
+        self, report: Report, facts: Sequence[Fact], violations: Sequence[Violation], chunks: Sequence[Chunk],
+        *, cancel: threading.Event | None = None,
     ) -> PutStatus:
-        """Make `report` the committed version for its (agency, year), atomically."""
-        from langchain_core.indexing import index
+        """Make `report` the committed version for its (agency, year), atomically.
 
-        with self._write_lock:
-            old = self._current_hash(report.id)
-            if old == report.content_hash:
-                return "unchanged"
-            version = _version(report.id, report.content_hash)
-            with self._db() as db:
-                db.execute("INSERT OR IGNORE INTO pending VALUES (?)", (version,))
-            docs = []
-            for c in chunks:
-                doc = c.to_langchain()
-                doc.metadata["version"] = version
-                docs.append(doc)
-            index(docs, self._record_manager, self._chroma, cleanup=None, source_id_key="version", key_encoder="sha256")
-            with self._db() as db:
-                self._delete_rows(db, report.id)
-                info = ReportInfo(
-                    report.id, report.agency, report.year, report.title, report.source, report.source_format,
-                    report.template, report.publish_date, report.content_hash, len(chunks), len(facts),
-                    len(violations), datetime.now(UTC).isoformat(timespec="seconds"), report.agency_source,
-                    report.year_source,
-                )
-                columns = [f.name for f in fields(ReportInfo)]
-                db.execute(
-                    f"INSERT INTO reports ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-                    astuple(info),
-                )
-                db.executemany(f"INSERT INTO facts VALUES ({','.join('?' * 24)})", map(_fact_to_row, facts))
-                db.executemany("INSERT INTO page_images VALUES (?,?,?)",
-                               [(report.id, page, image) for page, image in report.page_images])
-                db.executemany("INSERT INTO violations VALUES (?,?,?,?,?,?)", map(astuple, violations))
-                db.executemany(f"INSERT INTO chunks VALUES ({','.join('?' * 10)})", map(astuple, chunks))
-                db.execute("DELETE FROM pending WHERE version = ?", (version,))
-                if old is not None:
-                    self._retire(db, _version(report.id, old))
-                self._bump(db)
-            if old is not None:
-                self._drop_vectors(_version(report.id, old))
-            return "added" if old is None else "replaced"
+        Embedding runs outside the write lock; setting `cancel` stops it between batches with `Cancelled`.
+        Cancelled, interrupted or failed, the put drops what it wrote and the store is as it was."""
+        self.require_writable()
+        if self._current_hash(report.id) == report.content_hash:
+            return "unchanged"
+        version = _version(report.id, report.content_hash)
+        docs = []
+        for c in chunks:
+            doc = c.to_langchain()
+            doc.metadata["version"] = version
+            docs.append(doc)
+        with self._writing(version):
+            self._index(docs, cancel)
+            with self._write_lock:
+                old = self._current_hash(report.id)
+                with self._db() as db:
+                    if old == report.content_hash:  # another writer committed the same bytes meanwhile
+                        db.execute("DELETE FROM pending WHERE version = ?", (version,))
+                        return "unchanged"
+                    self._delete_rows(db, report.id)
+                    info = ReportInfo(
+                        report.id, report.agency, report.year, report.title, report.source, report.source_format,
+                        report.template, report.publish_date, report.content_hash, len(chunks), len(facts),
+                        len(violations), datetime.now(UTC).isoformat(timespec="seconds"), report.agency_source,
+                        report.year_source,
+                    )
+                    columns = [f.name for f in fields(ReportInfo)]
+                    db.execute(
+                        f"INSERT INTO reports ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+                        astuple(info),
+                    )
+                    db.executemany(f"INSERT INTO facts VALUES ({','.join('?' * 24)})", map(_fact_to_row, facts))
+                    db.executemany("INSERT INTO page_images VALUES (?,?,?)",
+                                   [(report.id, page, image) for page, image in report.page_images])
+                    db.executemany("INSERT INTO violations VALUES (?,?,?,?,?,?)", map(astuple, violations))
+                    db.executemany(f"INSERT INTO chunks VALUES ({','.join('?' * 10)})", map(astuple, chunks))
+                    db.execute("DELETE FROM pending WHERE version = ?", (version,))
+                    if old is not None:
+                        self._retire(db, _version(report.id, old))
+                    self._bump(db)
+        if old is not None:
+            self._drop_vectors(_version(report.id, old))
+        return "added" if old is None else "replaced"
 
-    def embed_ahead(self, texts: Sequence[str]) -> None:
-        """Embed the chunks of the next few puts in one call; those puts then find them cached.
+    def embed_ahead(self, texts: Sequence[str], cancel: threading.Event | None = None) -> None:
+        """Embed the chunks of the next few puts ahead of them; those puts then find them cached.
 
-        Holds one batch at a time. A put whose chunks are not cached embeds them itself, so a cache
-        miss (another writer, a failed prefetch) only costs time.
+        Holds one batch of puts at a time. A put whose chunks are not cached embeds them itself, so a cache
+        miss (another writer, a failed prefetch) only costs time. `cancel` stops it between slices.
         """
         cache = self._prefetched.document_embedding_store
         cache.mdelete(list(cache.yield_keys()))
-        if texts:
-            self._prefetched.embed_documents(list(texts))
+        texts = list(texts)
+        for start in range(0, len(texts), _AHEAD_BATCH):
+            _check(cancel)
+            self._prefetched.embed_documents(texts[start : start + _AHEAD_BATCH])
 
     def remove(self, report_id: str) -> bool:
-        """Delete a report's facts, chunks and vectors; False when it is not in the store."""
+        """Delete a report's facts, chunks and vectors, and any orphaned vectors; False when it is not in the
+        store. Never waits for a put's embedding, only for its commit."""
+        self.require_writable()
         with self._write_lock:
             old = self._current_hash(report_id)
             if old is None:
@@ -243,18 +281,22 @@ class Store:
                 self._delete_rows(db, report_id)
                 self._retire(db, _version(report_id, old))
                 self._bump(db)
-            self._drop_vectors(_version(report_id, old))
-            return True
+        self._drop_vectors(_version(report_id, old))
+        self.recover()
+        return True
 
     def recover(self) -> int:
-        """Drop vectors of versions a crash left behind: never committed, or replaced or removed but not yet
-        dropped; returns how many."""
-        with self._write_lock, self._db() as db:
-            committed = {_version(i, h) for i, h in db.execute("SELECT id, content_hash FROM reports")}
-            stale = [v for (v,) in db.execute("SELECT version FROM pending") if v not in committed]
-        for version in stale:
-            self._drop_vectors(version)
-        return len(stale)
+        """Drop the vectors no committed report owns: versions a crash left uncommitted or half-retired, or whose
+        rows were lost with the database; versions this process is still writing are kept. Returns how many."""
+        self.require_writable()
+        with self._write_lock:
+            orphans = self._orphans()
+            return sum(self._drop_vectors(version) for version in orphans)
+
+    def orphaned_reports(self) -> list[str]:
+        """"report_id (source)" of every version whose vectors no committed report owns (what recover drops)."""
+        with self._write_lock:
+            return sorted({f"{report_id} ({source})" for report_id, source in self._orphans().values()})
 
     def count_vectors(self) -> int:
         return self._chroma._collection.count()
@@ -265,13 +307,68 @@ class Store:
     def _db(self) -> Iterator[sqlite3.Connection]:
         # A connection per operation: sqlite3 connections must not cross threads, and opening
         # one is cheaper than the locking a shared one would need.
-        db = sqlite3.connect(self.settings.db_path, timeout=60)
         try:
-            db.execute("PRAGMA journal_mode=WAL")
-            with db:
-                yield db
-        finally:
-            db.close()
+            if self.read_only:
+                # immutable: WAL mode would otherwise need a -shm file beside the database, which cannot be made
+                db = sqlite3.connect(f"{self.settings.db_path.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
+            else:
+                db = sqlite3.connect(self.settings.db_path, timeout=60)
+            try:
+                if not self.read_only:
+                    db.execute("PRAGMA journal_mode=WAL")
+                with db:
+                    yield db
+            finally:
+                db.close()
+        except sqlite3.DatabaseError as err:
+            raise _storage_error(self.settings, err) from err
+
+    @contextmanager
+    def _writing(self, version: str) -> Iterator[None]:
+        """Register `version` as being written (recover() keeps it) and listed as pending (a crash leaves it
+        to recover()); on any failure, Ctrl-C or cancel included, drop what was written of it."""
+        with self._write_lock:
+            self._in_flight[version] += 1
+            with self._db() as db:
+                db.execute("INSERT OR IGNORE INTO pending VALUES (?)", (version,))
+        try:
+            yield
+        except BaseException:
+            with self._write_lock:
+                self._in_flight[version] -= 1
+                # Another writer of the same bytes may still need them; a failure here is finished by recover().
+                if not self._in_flight[version] and version not in self._committed():
+                    with suppress(Exception):
+                        self._drop_vectors(version)
+            raise
+        with self._write_lock:
+            self._in_flight[version] -= 1
+
+    def _index(self, docs: Sequence, cancel: threading.Event | None) -> None:
+        from langchain_core.indexing import index
+
+        for start in range(0, len(docs), _BATCH):
+            _check(cancel)
+            index(docs[start : start + _BATCH], self._record_manager, self._chroma, cleanup=None,
+                  source_id_key="version", key_encoder="sha256")
+
+    def _committed(self) -> set[str]:
+        with self._db() as db:
+            return {_version(i, h) for i, h in db.execute("SELECT id, content_hash FROM reports")}
+
+    def _orphans(self) -> dict[str, tuple[str, str]]:
+        """Version -> (report id, source) of the vectors and pending versions nothing committed or in flight
+        owns. Called under the write lock, so no put registers between the look and the drop."""
+        keep = self._committed() | {v for v, n in self._in_flight.items() if n}
+        where = {"version": {"$nin": sorted(keep)}} if keep else None
+        found = self._chroma.get(where=where, include=["metadatas"])
+        orphans = {m["version"]: (m.get("report_id", "?"), m.get("source", "?"))
+                   for m in found["metadatas"] if m and "version" in m}
+        with self._db() as db:
+            pending = [v for (v,) in db.execute("SELECT version FROM pending") if v not in keep]
+        for version in pending:
+            orphans.setdefault(version, (version.rpartition("@")[0], "?"))
+        return orphans
 
     def _current_hash(self, report_id: str) -> str | None:
         with self._db() as db:
@@ -297,13 +394,17 @@ class Store:
         so that recover() finishes the drop if the process dies first."""
         db.execute("INSERT OR IGNORE INTO pending VALUES (?)", (version,))
 
-    def _drop_vectors(self, version: str) -> None:
-        keys = self._record_manager.list_keys(group_ids=[version])
-        if keys:
-            self._chroma.delete(ids=keys)
-            self._record_manager.delete_keys(keys)
+    def _drop_vectors(self, version: str) -> int:
+        """Delete a version's vectors (found in the index and in the record manager, either may have lost
+        track of them) and its pending row; returns how many vectors."""
+        keys = sorted(set(self._chroma.get(where={"version": version}, include=[])["ids"])
+                      | set(self._record_manager.list_keys(group_ids=[version])))
+        for start in range(0, len(keys), 1000):  # under Chroma's largest batch
+            self._chroma.delete(ids=keys[start : start + 1000])
+            self._record_manager.delete_keys(keys[start : start + 1000])
         with self._db() as db:
             db.execute("DELETE FROM pending WHERE version = ?", (version,))
+        return len(keys)
 
     @cached_property
     def embeddings(self) -> Embeddings:
@@ -346,7 +447,8 @@ class Store:
                 settings=chroma_settings,
             )
         else:
-            client = chromadb.PersistentClient(path=str(self.settings.chroma_dir), settings=chroma_settings)
+            path = _snapshot(self) if self.read_only else self.settings.chroma_dir
+            client = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
         model = self.settings.embed_model
         try:
             existing = client.get_collection(self.settings.collection, embedding_function=None)
@@ -360,9 +462,111 @@ class Store:
         return Chroma(
             client=client,
             collection_name=self.settings.collection,
-            embedding_function=self._prefetched,
+            embedding_function=_Deferred(lambda: self._prefetched),
             collection_metadata={"embed_model": model, "hnsw:space": "cosine"},
         )
+
+
+class _Deferred(Embeddings):
+    """The store's embeddings, loaded on their first use: opening the index to count, delete or sweep
+    vectors never loads the model."""
+
+    def __init__(self, load: Callable[[], Embeddings]) -> None:
+        self._load = load
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self._load().embed_documents(texts)
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._load().embed_query(text)
+
+
+def _check(cancel: threading.Event | None) -> None:
+    if cancel is not None and cancel.is_set():
+        raise Cancelled("cancelled")
+
+
+def _open_home(settings: Settings) -> bool:
+    """Create the home if needed and say whether it is read-only; refuse a database lost beside its index."""
+    home, db_path = settings.home, settings.db_path
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise StoreError(f"cannot create the store folder {home} ({err.strerror}): set REPORTQA_HOME to a folder "
+                         "you can write") from err
+    index = settings.chroma_dir / "chroma.sqlite3"
+    lost = "missing" if not db_path.exists() else "empty (0 bytes)" if db_path.stat().st_size == 0 else ""
+    if lost and not settings.chroma_url and index.exists():
+        raise StoreError(
+            f"the fact database {db_path} is {lost} but its vector index {settings.chroma_dir} is not: the database "
+            f"was lost or overwritten. Restore {db_path.name} from a backup, or run `reportqa check --repair` to drop "
+            "the orphaned vectors, then re-ingest the reports"
+        )
+    return not os.access(home, os.W_OK) or (db_path.exists() and not os.access(db_path, os.W_OK))
+
+
+def _storage_error(settings: Settings, err: sqlite3.DatabaseError) -> StoreError:
+    """One line for a failing SQLite call: what is wrong with which file, and what to do."""
+    path, text = settings.db_path, str(err)
+    if "malformed" in text or "not a database" in text:
+        return StoreError(f"the fact database {path} is damaged ({text}): restore it from a backup, or run "
+                          "`reportqa check --repair` to set it aside, then re-ingest the reports")
+    if "readonly" in text or "unable to open" in text:
+        return StoreError(f"cannot write the store at {settings.home} ({text}): make it writable, or set "
+                          "REPORTQA_HOME to a folder you can write")
+    if "locked" in text:
+        return StoreError(f"the fact database {path} is locked by another process ({text}): try again when it is "
+                          "done")
+    return StoreError(f"the fact database {path} cannot be used ({text}): run `reportqa check --repair`, or "
+                      "restore it from a backup")
+
+
+def _snapshot(store: Store) -> Path:
+    """A private writable copy of a read-only store's vector index (Chroma cannot open a read-only folder),
+    removed with the store."""
+    copy = Path(tempfile.mkdtemp(prefix="reportqa-index-")) / "chroma"
+    weakref.finalize(store, shutil.rmtree, copy.parent, True)
+    if store.settings.chroma_dir.is_dir():
+        shutil.copytree(store.settings.chroma_dir, copy, copy_function=shutil.copyfile)
+        for folder in (copy, *(p for p in copy.rglob("*") if p.is_dir())):
+            folder.chmod(0o700)
+    return copy
+
+
+def repair(settings: Settings) -> list[str]:
+    """`reportqa check --repair`: set a damaged or emptied database aside (an empty one takes its place) and drop
+    every vector no committed report owns; returns what was done, one line each."""
+    done = []
+    db_path = settings.db_path
+    if settings.home.is_dir() and not os.access(settings.home, os.W_OK):
+        raise StoreError(f"the store at {settings.home} is read-only: make it writable to repair it")
+    if db_path.exists() and not _readable(db_path):
+        aside = db_path.with_name(f"{db_path.name}.damaged-{datetime.now(UTC):%Y%m%d%H%M%S}")
+        for suffix in ("", "-wal", "-shm"):
+            if Path(f"{db_path}{suffix}").exists():
+                Path(f"{db_path}{suffix}").rename(f"{aside}{suffix}")
+        done.append(f"set the damaged database aside as {aside}; the store starts empty")
+    if settings.home.is_dir() and not db_path.exists():
+        with closing(sqlite3.connect(db_path)) as db:  # an empty database beside the index: no longer "lost"
+            db.executescript(_SCHEMA)
+    store = Store(settings)
+    lost = store.orphaned_reports()
+    dropped = store.recover()
+    if dropped or lost:
+        done.append(f"dropped {dropped} orphaned vectors" + (f"; re-ingest: {', '.join(lost)}" if lost else ""))
+    return done or ["nothing to repair"]
+
+
+def _readable(db_path: Path) -> bool:
+    if db_path.stat().st_size == 0:
+        return False
+    db = sqlite3.connect(f"{db_path.resolve().as_uri()}?mode=ro", uri=True)  # opening reads nothing yet
+    try:
+        return db.execute("PRAGMA quick_check").fetchone() == ("ok",)
+    except sqlite3.DatabaseError:
+        return False
+    finally:
+        db.close()
 
 
 def _add_columns(db: sqlite3.Connection) -> None:
@@ -401,4 +605,4 @@ def _chunk_from_document(doc) -> Chunk:
     )
 
 
-__all__ = ["PutStatus", "ReportInfo", "Store"]
+__all__ = ["PutStatus", "ReportInfo", "Store", "repair"]

@@ -15,6 +15,8 @@ BENCHMARKS.md in the repository root, with the machine, the model and the packag
   metamorphic set (tests/metamorphic.py) per half (dev, tuned on; holdout, not) × agency form × language.
 - Fact latency at scale: `--fact-scale N` generated reports' cells in a store (no text, so no embedding): warm
   fact answers with N reports' agencies to tell apart.
+- Cold start: the first narrative answer in a fresh process, with and without the model preload `reportqa serve`
+  starts (ui/web/app.py `preload`).
 - OCR: pages a minute reading degraded scans of shared reports (tests/scans.py), and the time to read the
   text-layer PDFs (which must not pay for OCR).
 `--only SECTION …` reruns just those sections and splices them into the existing BENCHMARKS.md.
@@ -23,6 +25,7 @@ BENCHMARKS.md in the repository root, with the machine, the model and the packag
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import random
@@ -298,6 +301,70 @@ def bench_fact_scale(n: int, home: Path) -> list[str]:
             f"| warm fact latency | {latency} |", f"| first question (builds the agency index) | {first:.0f} ms |"]
 
 
+# -- cold start ---------------------------------------------------------------------------------------
+
+COLD_HEADING = "## Cold start: the first narrative answer after start"
+COLD_RUNS = 3  # fresh processes per variant, alternating
+
+
+def first_answer(home: str, preload: bool) -> None:
+    """In a fresh process (the model is cached per process): open the store as `reportqa serve` does, start the
+    preload and let it finish if asked (the server is up, its first user not yet there), then time the first
+    narrative answer. Prints JSON."""
+    from qa import Engine
+    from ui.web.app import preload as start_preload
+
+    began = time.perf_counter()
+    store = Store(Settings(home=Path(home)))
+    engine = Engine(store)
+    warm = None
+    if preload:
+        start_preload(engine).join()
+        warm = time.perf_counter() - began
+    report = store.reports()[0]
+    question = NARRATIVE[0].format(agency=report.agency, year=report.year)
+    start = time.perf_counter()
+    answer = engine.answer(question)
+    first = time.perf_counter() - start
+    start = time.perf_counter()
+    engine.answer(NARRATIVE[1].format(agency=report.agency, year=report.year))
+    second = time.perf_counter() - start
+    print(json.dumps({"kind": answer.kind, "first": first, "second": second, "preload": warm}))
+
+
+def bench_cold_start(home: Path) -> list[str]:
+    """The first narrative answer after start, with and without the preload, each in fresh processes."""
+    seed = ROOT / "corpus" / "xizang_zjt_2021.txt"
+    env = {**os.environ, "REPORTQA_HOME": str(home), "PYTHONPATH": str(ROOT)}
+    subprocess.run([sys.executable, "-c", "from ui.cli import main; main()", "ingest", str(seed)], check=True,
+                   cwd=ROOT, env=env, capture_output=True)
+    runs: dict[bool, list[dict]] = {False: [], True: []}
+    for _ in range(COLD_RUNS):
+        for preload in (False, True):
+            out = subprocess.run(
+                [sys.executable, "-c", f"from tests.bench import first_answer; first_answer({str(home)!r}, {preload})"],
+                check=True, cwd=ROOT, capture_output=True, text=True, env=env,
+            ).stdout
+            runs[preload].append(json.loads(out.strip().splitlines()[-1]))
+            assert runs[preload][-1]["kind"] == "narrative", runs[preload][-1]
+    _log(f"cold start: {runs}")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+
+    def median(preload: bool, key: str) -> str:
+        values = sorted(r[key] for r in runs[preload])
+        return f"{values[len(values) // 2]:.2f} s"
+
+    return [COLD_HEADING, "",
+            f"{seed.name} in a fresh store; each row the median of {COLD_RUNS} fresh processes. With the preload, the "
+            "first question comes after the background load has finished (the server is up meanwhile). Load average "
+            f"at the end: {load}.", "",
+            "| start | preload (background) | first narrative answer | second narrative answer |",
+            "|---|---:|---:|---:|",
+            f"| without preload | – | {median(False, 'first')} | {median(False, 'second')} |",
+            f"| with preload (`reportqa serve`) | {median(True, 'preload')} | {median(True, 'first')} | "
+            f"{median(True, 'second')} |"]
+
+
 def splice(text: str, section: list[str]) -> str:
     """`text` with the section of the same heading replaced by `section` (put before the closing line if it has
     none)."""
@@ -476,6 +543,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             sections += [*lines, "", *bench_queries(store), ""]
         else:
             sections += [f"(No corpus at {args.corpus}: ingest and query sections skipped.)", ""]
+        sections += [*bench_cold_start(work / "cold"), ""]
         if DEPARTMENTS.is_dir():
             sections += [*bench_departments(work / "departments"), ""]
         sections += [*bench_metamorphic(work / "metamorphic"), ""]
@@ -508,6 +576,7 @@ SECTIONS: dict[str, Callable[[argparse.Namespace, Path], list[str]]] = {
     "metamorphic": lambda args, home: bench_metamorphic(home),
     "facts": lambda args, home: bench_fact_scale(args.fact_scale, home),
     "cells": lambda args, home: cellbench.section(*cellbench.bench()),
+    "cold": lambda args, home: bench_cold_start(home),
     "ocr": lambda args, home: bench_ocr(home),
 }
 

@@ -89,6 +89,14 @@ def big_flat_text(spec: Spec, folder: Path, rows: int = 20_000, name: str = "big
     return write(folder, name, f"{text}附件：主动公开文件目录\n序号\n名称\n件数\n{cells}\n")
 
 
+def too_long_text(spec: Spec, folder: Path, chars: int = 1_100_000, name: str = "dump.txt") -> Path:
+    """The scraped-text report followed by its prose repeated to `chars` characters: a dump or a collection of
+    pages, no one report (a 49 MB one embedded for over an hour before it was refused)."""
+    text = render(spec, "txt", folder / name).read_text(encoding="utf-8")
+    prose = "".join(f"{line}\n" for lines in spec.prose.values() for line in lines)
+    return write(folder, name, text + prose * (chars // len(prose) + 1))
+
+
 def with_control_chars(spec: Spec, folder: Path, fmt: str, name: str | None = None) -> Path:
     """The report (html or txt) with controls, BOMs, zero-width and bidi marks in its prose."""
     return render(_with_problem_text(spec, CONTROL_TEXT), fmt, folder / (name or f"controls.{fmt}"))
@@ -189,6 +197,34 @@ def zip_bomb_docx(spec: Spec, folder: Path, name: str = "bomb.docx", padding: in
                 for _ in range(padding >> 20):
                     member.write(block)
                 member.write(rest)
+    good.unlink()
+    return path
+
+
+def many_member_bomb_docx(spec: Spec, folder: Path, name: str = "many_bomb.docx", members: int = 100,
+                          size: int = 10 * 2**20 - 1) -> Path:
+    """A real report DOCX whose relationships point at `members` extra pictures of `size` zero bytes each
+    (about 1 GB in all, about 1 MB packed): no member is large alone, the archive is. python-docx loads every
+    related part, so only a check of the whole archive before reading stops it. Takes about 5 s."""
+    good = render(spec, "docx", folder / f"unpadded-{name}")
+    rels = "word/_rels/document.xml.rels"
+    path = folder / name
+    with zipfile.ZipFile(good) as source, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as bomb:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == rels:
+                links = "".join(
+                    f'<Relationship Id="rIdPad{i}" Target="media/pad{i}.jpeg" Type="http://schemas.openxmlformats'
+                    f'.org/officeDocument/2006/relationships/image"/>' for i in range(members))
+                data = data.replace(b"</Relationships>", links.encode() + b"</Relationships>")
+            bomb.writestr(info, data, zipfile.ZIP_DEFLATED)
+        block = bytes(2**20)
+        for i in range(members):
+            padding = zipfile.ZipInfo(f"word/media/pad{i}.jpeg")
+            padding.compress_type = zipfile.ZIP_DEFLATED
+            with bomb.open(padding, "w") as member:
+                for start in range(0, size, len(block)):
+                    member.write(block[: min(len(block), size - start)])
     good.unlink()
     return path
 

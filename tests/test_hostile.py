@@ -8,6 +8,7 @@ import json
 import re
 import shutil
 import time
+import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
 
@@ -36,6 +37,11 @@ def store(tmp_path: Path) -> Store:
 @pytest.fixture(scope="module")
 def bomb(tmp_path_factory) -> Path:
     return hostile.zip_bomb_docx(SPEC, tmp_path_factory.mktemp("bomb"))
+
+
+@pytest.fixture(scope="module")
+def many_member_bomb(tmp_path_factory) -> Path:
+    return hostile.many_member_bomb_docx(SPEC, tmp_path_factory.mktemp("many_member_bomb"))
 
 
 def _good(folder: Path) -> Path:
@@ -70,6 +76,7 @@ BAD: dict[str, tuple[Callable[[Path], Path], str]] = {
     "encrypted pdf": (hostile.encrypted_pdf, r"(?i)password|encrypt"),
     "scanned pdf": (hostile.scanned_pdf, r"OCR"),
     "oversized": (lambda d: hostile.oversized(d, 50 * 1024 * 1024 + 1), r"50 MB"),
+    "longer than a report": (lambda d: hostile.too_long_text(SPEC, d), r"1,\d{3},\d{3} characters.*at most 1,000,000"),
     "news page": (hostile.news_html, r"(?i)not .*report|annual report"),
     "no agency or year": (lambda d: hostile.without_metadata(SPEC, d), r"--agency|--year"),
 }
@@ -99,6 +106,24 @@ def test_zip_bomb_is_refused_before_inflating(store: Store, tmp_path: Path, bomb
     assert re.search(r"(?i)zip|compress|inflat|expand|too large|bomb", error.message), error.message
     assert results["good.html"].status == "added"
     print(f"zip bomb refused in {seconds:.1f} s: {error.message}")
+
+
+def test_many_member_bomb_is_refused_before_inflating(store: Store, tmp_path: Path, many_member_bomb: Path) -> None:
+    """Parts each small enough alone, a gigabyte together: refused from the zip directory, so the memory
+    the refusal takes is a few times the upload, not what it would inflate to."""
+    assert _run(store, [_good(tmp_path)])["good.html"].status == "added"  # store opened: its imports not counted
+    tracemalloc.start()
+    try:
+        error = _run(store, [many_member_bomb])[many_member_bomb.name]
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert error.status == "error" and "zip bomb" in error.message, error.message
+    assert re.search(r"inflate to \d+ MB in 1\d\d members \(at most 128 MB\)", error.message), error.message
+    assert peak < 16 * many_member_bomb.stat().st_size, f"{peak / 2**20:.0f} MB"
+    assert [r.agency for r in store.reports()] == [OTHER.agency]
+    print(f"\n{many_member_bomb.stat().st_size / 2**20:.1f} MB bomb refused; memory peak {peak / 2**20:.1f} MB: "
+          f"{error.message}")
 
 
 def test_metadata_can_be_given_when_the_file_lacks_it(store: Store, tmp_path: Path) -> None:

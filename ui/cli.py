@@ -62,15 +62,23 @@ def ingest(paths: tuple[Path, ...], agency: str | None, year: int | None, as_jso
     from ingest.pipeline import ingest as run
 
     store = _store()
+    store.require_writable()
     files = expand(paths)
-    results = []
+    results: list = []
+    interrupted = False
     with click.progressbar(length=len(files), label="ingesting", file=sys.stderr) as bar:
-        def page(path: Path, done: int, total: int) -> None:
-            lead = "\n" if done == 1 else ""  # off the progress bar's line
-            click.echo(f"{lead}  OCR {path.name}: page {done}/{total}", err=True)
+        def page(path: Path, read: int, total: int) -> None:
+            lead = "\n" if read == 1 else ""  # off the progress bar's line
+            click.echo(f"{lead}  OCR {path.name}: page {read}/{total}", err=True)
 
-        for result in run(files, store, agency=agency, year=year, progress=lambda _: bar.update(1), pages=page):
+        def done(result) -> None:
             results.append(result)
+            bar.update(1)
+
+        try:
+            run(files, store, agency=agency, year=year, progress=done, pages=page)
+        except KeyboardInterrupt:  # the store dropped what the file being ingested had written (Store.put)
+            interrupted = True
     for r in results:
         if as_json:
             click.echo(json.dumps(asdict(r), ensure_ascii=False))
@@ -80,6 +88,12 @@ def ingest(paths: tuple[Path, ...], agency: str | None, year: int | None, as_jso
     failed = sum(r.status == "error" for r in results)
     counts = {s: sum(r.status == s for r in results) for s in ("added", "replaced", "unchanged", "error")}
     click.echo(", ".join(f"{n} {s}" for s, n in counts.items()), err=True)
+    if interrupted:
+        left = files[len(results):]
+        where = f"while ingesting {left[0]}: nothing of it was stored" if left else "after the last file"
+        click.echo(f"interrupted (Ctrl-C) {where}, the store is as it was before it; {max(len(left) - 1, 0)} file(s) "
+                   "after it were not read", err=True)
+        sys.exit(130)
     if failed:
         sys.exit(1)
 
@@ -136,12 +150,22 @@ def _flat(fact) -> dict:
 
 @cli.command()
 @click.argument("report_id", required=False)
-def check(report_id: str | None) -> None:
+@click.option("--repair", is_flag=True, help="set a damaged database aside and drop vectors no report owns first")
+def check(report_id: str | None, repair: bool) -> None:
     """Per report: cells found/expected, ambiguous cells, identity violations."""
     from ingest.checks import coverage
 
+    if repair:
+        from ingest.store import repair as run_repair
+
+        for line in run_repair(Settings()):
+            click.echo(f"repair: {line}")
     store = _store()
     reports = [r for r in store.reports() if report_id in (None, r.id)]
+    if not reports and report_id is None:
+        if not repair:
+            raise click.ClickException("the store has no reports yet (see `reportqa ingest`)")
+        return
     if not reports:
         raise click.ClickException(f"no report {report_id!r} in the store (see `reportqa list`)")
     for r in reports:
@@ -166,7 +190,10 @@ def check(report_id: str | None) -> None:
 @click.option("--year", type=int, help="restrict to this year")
 def ask(question: str, as_json: bool, agency: str | None, year: int | None) -> None:
     """Answer a question with citations (QUESTION '-' reads one question per line from stdin)."""
+    from ui.filters import check_agency
+
     engine = _engine()
+    check_agency(engine.store, agency)
     questions = [q.strip() for q in sys.stdin if q.strip()] if question == "-" else [question]
     for q in questions:
         answer = engine.answer(q, agency=agency, year=year)
@@ -214,11 +241,16 @@ def _engine():
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=7860, show_default=True, type=int)
 @click.option("--auth", envvar="REPORTQA_AUTH", help="user:password to require a login (or REPORTQA_AUTH)")
-def serve(host: str, port: int, auth: str | None) -> None:
-    """Start the web chat."""
+@click.option("--allowed-host", "allowed_hosts", multiple=True, envvar="REPORTQA_ALLOWED_HOSTS",
+              help="another host name clients may use (a proxy's public name); repeatable, or REPORTQA_ALLOWED_HOSTS")
+def serve(host: str, port: int, auth: str | None, allowed_hosts: tuple[str, ...]) -> None:
+    """Start the web chat. It answers only to loopback names, --host and --allowed-host (and any IP address)."""
+    from ui.web.app import exposure_warning
     from ui.web.app import serve as run
 
-    run(_engine(), host=host, port=port, auth=auth)
+    if warning := exposure_warning(host, auth):
+        click.secho(warning, err=True, fg="red", bold=True)
+    run(_engine(), host=host, port=port, auth=auth, allowed_hosts=allowed_hosts)
 
 
 def main() -> None:

@@ -20,11 +20,9 @@ from ingest.assemble import assemble
 from ingest.draft import Draft, RawCell, RawLine, RawTable, load
 from ingest.errors import IngestError
 from ingest.model import Report
+from ingest.readers.archive import check_archive
 from ingest.readers.scan import Progress, page, scan_page
 
-_MAX_MEMBER = 200 * 2**20  # bytes: a Word report's document.xml is a few MB at most
-_MAX_RATIO = 100  # XML compresses about 10:1; far beyond that is padding
-_RATIO_FLOOR = 10 * 2**20  # small members may compress well without harm
 _PICTURE_SIDE = 400  # pixels: a smaller picture is a logo or a seal, not a scanned page or table
 _BLIP = "{http://schemas.openxmlformats.org/drawingml/2006/main}blip"
 _EMBED = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}embed"
@@ -37,7 +35,7 @@ def read(
     data = load(path)
     if not zipfile.is_zipfile(io.BytesIO(data)):
         raise IngestError(path.name, "not a Word .docx (not a zip archive): the extension does not match the content")
-    _refuse_bomb(data, path.name)
+    check_archive(io.BytesIO(data), path.name)
     try:
         document = docx.Document(io.BytesIO(data))
     except (KeyError, ValueError, zipfile.BadZipFile) as error:
@@ -76,20 +74,6 @@ def _pictures(paragraph: Paragraph) -> list:
         if min(image.size) >= _PICTURE_SIDE:
             out.append(image)
     return out
-
-
-def _refuse_bomb(data: bytes, source: str) -> None:
-    """python-docx inflates every member; a member that expands far beyond any real report is refused first
-    (the sizes come from the zip directory, nothing is inflated here)."""
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        for info in archive.infolist():
-            ratio = info.file_size / max(info.compress_size, 1)
-            if info.file_size > _MAX_MEMBER or (info.file_size > _RATIO_FLOOR and ratio > _MAX_RATIO):
-                raise IngestError(
-                    source,
-                    f"zip member {info.filename} would inflate to {info.file_size / 2**20:.0f} MB "
-                    f"({ratio:.0f}:1 compression): refused as a zip bomb",
-                )
 
 
 def _table(table: DocxTable, draft: Draft) -> None:

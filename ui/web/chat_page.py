@@ -1,8 +1,12 @@
-"""The chat tab: question box, conversation, and beside it the sources of the latest (or clicked) answer.
+"""The chat tab: question box, conversation, and beside it the sources of the latest (or clicked) answer;
+and the `/ask` API endpoint.
 
 The page consumes the engine's event stream (qa/model.py `AnswerEvent`): text is streamed into the
 chatbot, citations and chart points are collected and drawn when the answer is complete. Each browser
 session keeps its own turns in a `gr.State`; the engine and store are shared by all sessions.
+
+The chat's events are private: its pickers accept only the choices the page offered and its messages are
+HTML-escaped for the chatbot. API clients get `/ask` instead: plain text, any filter value, checked here.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from ingest.readers.scan.page import cell_crop
 from ingest.store import Store
 from qa import Engine
 from qa.model import Citation
+from ui.filters import check_agency
 from ui.web.render import SOURCES_CSS, answer_text, chart_frame, sources_html
 
 log = logging.getLogger(__name__)
@@ -72,9 +77,10 @@ class ChatPage:
         outputs = [self.chatbot, self.question, self.turns, self.sources, self.line, self.bar]
         inputs = [self.question, self.chatbot, self.turns, self.agency, self.year]
         gr.on(
-            [self.question.submit, self.send.click], self.respond, inputs, outputs, api_name="ask",
-            show_progress_on=[self.sources],
+            [self.question.submit, self.send.click], self.respond, inputs, outputs, api_visibility="private",
+            concurrency_id="ask", show_progress_on=[self.sources],
         )
+        gr.api(self.ask, api_name="ask", concurrency_id="ask")
         self.chatbot.select(
             self.show_turn, [self.turns], [self.sources, self.line, self.bar], api_visibility="private"
         )
@@ -93,6 +99,15 @@ class ChatPage:
             gr.Dropdown(choices=[("全部年份", ALL), *years], value=year if year in years else ALL),
         )
 
+    def ask(self, question: str, agency: str = "", year: int | None = None) -> dict:
+        """Answer one question, optionally for one agency and year: the `reportqa ask --json` object (answer
+        text, kind, value, citations with their cells, chart points)."""
+        try:
+            check_agency(self.store, agency)
+            return self.engine.answer(question, agency=agency or None, year=year).to_json()
+        except ReportQAError as err:
+            raise gr.Error(str(err)) from err
+
     def respond(
         self, question: str, messages: list[dict], turns: list[dict], agency: str, year: str
     ) -> Iterator[tuple]:
@@ -107,6 +122,7 @@ class ChatPage:
         yield messages, "", turns, '<p class="src-empty">正在查找…</p>', gr.skip(), gr.skip()
         text, citations, points, kind = "", [], (), ""
         try:
+            check_agency(self.store, agency)  # removed since the page offered it
             for event in self.engine.answer_stream(
                 question, history, agency=agency or None, year=int(year) if year else None
             ):
