@@ -63,6 +63,7 @@ def assemble(draft: Draft, *, agency: str | None = None, year: int | None = None
         publish_date=metadata.publish_date(draft.dates, norms, norms[start:end]),
         agency_source=agency_source,
         year_source=year_source,
+        page_images=tuple(sorted(draft.images.items())),
     )
 
 
@@ -105,6 +106,9 @@ def _tables(
                     rowspan=cell.rowspan,
                     colspan=cell.colspan,
                     page=raw_table.page,
+                    box=cell.box,
+                    confidence=cell.confidence,
+                    alternatives=cell.alternatives,
                 )
             )
         rows = tuple(tuple(sorted(by_row[r], key=lambda c: c.col)) for r in sorted(by_row))

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingest.errors import IngestError
-from ingest.model import SourceFormat
+from ingest.model import Box, SourceFormat
 
 # Characters a file's text may have to be read as one report. The longest reports of the shared corpus have
 # under 10,000 and a 20,000-row appendix table about 320,000; text far beyond that is no report, and the steps
@@ -31,6 +31,11 @@ class RawCell:
     col: int
     rowspan: int = 1
     colspan: int = 1
+    # OCR'd cells only: where on the page image (x0, top, x1, bottom pixels), how sure the reading is (the lowest
+    # character probability), and the other readings the recognizer found likely (rival digits)
+    box: Box | None = None
+    confidence: float | None = None
+    alternatives: tuple[str, ...] = ()
 
 
 @dataclass
@@ -52,6 +57,7 @@ class Draft:
     titles: list[str] = field(default_factory=list)  # title candidates from page/document metadata
     publishers: list[str] = field(default_factory=list)  # 发布机构 / source metadata
     dates: list[str] = field(default_factory=list)  # publication date metadata
+    images: dict[int, bytes] = field(default_factory=dict)  # OCR'd pages as read (JPEG), by page number
 
 
 def refuse_oversized(draft: Draft) -> None:

@@ -12,9 +12,10 @@ from typing import Literal
 
 from ingest.format.template import Template
 
-SourceFormat = Literal["txt", "html", "pdf", "docx", "md"]
+SourceFormat = Literal["txt", "html", "pdf", "docx", "md", "image"]
 SectionKey = Literal["preamble", "overview", "proactive", "requests", "review", "problems", "other"]
 ValueKind = Literal["number", "zero", "blank", "na", "text"]
+Box = tuple[float, float, float, float]  # x0, top, x1, bottom in pixels of an OCR'd page image
 FactStatus = Literal["ok", "ambiguous", "inconsistent"]
 
 # The six standard top-level sections, in report order (report-format.md, "Skeleton").
@@ -53,6 +54,9 @@ class Cell:
     rowspan: int = 1
     colspan: int = 1
     page: int | None = None
+    box: Box | None = None  # OCR'd cells: where on the page image (Report.page_images)
+    confidence: float | None = None  # OCR'd cells: the lowest probability of any character read
+    alternatives: tuple[str, ...] = ()  # OCR'd cells: other readings the recognizer found likely
 
 
 @dataclass(frozen=True)
@@ -104,6 +108,8 @@ class Report:
     # "body" (the year the body speaks of most), or "cli" (--agency/--year).
     agency_source: str | None = None
     year_source: str | None = None
+    # OCR'd pages as read (JPEG, deskewed and upright), by page number: what a cell's box points into
+    page_images: tuple[tuple[int, bytes], ...] = ()
 
     @property
     def id(self) -> str:
@@ -125,6 +131,9 @@ class CellRef:
     row: int | None = None  # grid row, or line number for flattened text
     col: int | None = None
     offset: int | None = None  # character offset in the plain-text rendering
+    box: Box | None = None  # OCR'd cells: the cell on its page image
+    confidence: float | None = None  # OCR'd cells: the lowest probability of any character read
+    alternatives: tuple[str, ...] = ()  # OCR'd cells: other readings the recognizer found likely
 
 
 @dataclass(frozen=True)

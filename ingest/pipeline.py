@@ -17,6 +17,7 @@ from typing import Literal
 from ingest import readers
 from ingest.checks import check
 from ingest.chunking import chunk
+from ingest.doubt import doubt
 from ingest.errors import Cancelled, IngestError
 from ingest.format import infer
 from ingest.format.layout import PARTS, expected_cells
@@ -27,6 +28,7 @@ from ingest.store import Store
 from ingest.tables.extract import extract_facts
 
 Status = Literal["added", "unchanged", "replaced", "error", "cancelled"]
+PageProgress = Callable[[Path, int, int], None]  # file, pages OCR'd, pages to OCR
 
 # Files read ahead of their commits so that their chunks are embedded in one call: sentence-transformers
 # sorts a call's texts by length, and one call for several reports pads far less than one per report
@@ -79,17 +81,19 @@ def ingest(
     year: int | None = None,
     progress: Callable[[FileResult], None] | None = None,
     source_name: str | None = None,
+    pages: PageProgress | None = None,
     cancel: threading.Event | None = None,
 ) -> list[FileResult]:
     """Ingest files and folders into `store`; returns one result per file, in order.
 
-    `source_name` replaces the file name shown in citations (uploads are stored under generated names).
+    `source_name` replaces the file name shown in citations (uploads are stored under generated names);
+    `pages` hears of every page OCR'd (file, pages done, pages to do): OCR takes seconds a page.
     Setting `cancel` (from another thread) stops the ingest: the file being embedded and those after it are
     "cancelled" and the store is unchanged for them; files committed before stay.
     """
     store.recover()
     results = []
-    for result in _ingest_each(expand(paths), store, agency, year, source_name, cancel):
+    for result in _ingest_each(expand(paths), store, agency, year, source_name, pages, cancel):
         results.append(result)
         if progress:
             progress(result)
@@ -98,10 +102,10 @@ def ingest(
 
 def _ingest_each(
     files: list[Path], store: Store, agency: str | None, year: int | None, source_name: str | None,
-    cancel: threading.Event | None,
+    pages: PageProgress | None, cancel: threading.Event | None,
 ) -> Iterator[FileResult]:
     for start in range(0, len(files), READ_AHEAD):
-        prepared = [_guarded(path, cancel, _prepare, path, store, agency, year, source_name)
+        prepared = [_guarded(path, cancel, _prepare, path, store, agency, year, source_name, pages)
                     for path in files[start : start + READ_AHEAD]]
         # Only a speed-up: when it fails (or is cancelled), each put embeds its own chunks and a bad one fails
         # alone (or sees the cancel itself).
@@ -128,7 +132,8 @@ def _guarded(
 
 
 def _prepare(
-    path: Path, store: Store, agency: str | None, year: int | None, source_name: str | None
+    path: Path, store: Store, agency: str | None, year: int | None, source_name: str | None,
+    pages: PageProgress | None,
 ) -> _Prepared | FileResult:
     """Read, extract and chunk one file (or recognise it as already committed)."""
     if not path.is_file():
@@ -140,10 +145,11 @@ def _prepare(
     if known is not None and agency in (None, known.agency) and year in (None, known.year):
         # The same bytes are already committed: skip reading, extracting and embedding.
         return FileResult(str(path), "unchanged", known.id, f"{known.agency} {known.year}", known.chunks, known.facts)
-    report = readers.read(path, agency=agency, year=year)
+    on_page = (lambda done, total: pages(path, done, total)) if pages else None
+    report = readers.read(path, agency=agency, year=year, progress=on_page)
     if source_name:
         report = replace(report, source=source_name)
-    facts = extract_facts(report)
+    facts = doubt(extract_facts(report))
     report = replace(report, template=_template(facts))
     chunks = chunk(report, facts, store.settings.chunk_chars)
     return _Prepared(path, report, facts, check(facts), chunks)

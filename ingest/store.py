@@ -64,11 +64,15 @@ CREATE TABLE IF NOT EXISTS chunks (
     id TEXT, text TEXT, report_id TEXT, agency TEXT, year INTEGER, section TEXT, section_key TEXT,
     kind TEXT, source TEXT, page INTEGER);
 CREATE INDEX IF NOT EXISTS chunks_report ON chunks (report_id);
+-- OCR'd pages as read (JPEG): what an OCR'd cell's box points into, to show the cell as printed.
+CREATE TABLE IF NOT EXISTS page_images (report_id TEXT, page INTEGER, image BLOB);
+CREATE INDEX IF NOT EXISTS page_images_report ON page_images (report_id, page);
 CREATE TABLE IF NOT EXISTS pending (version TEXT PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 """
 # Columns added since the first stores were written: a store without them gets them on open (empty).
-_ADDED_COLUMNS = {"reports": ("agency_source TEXT", "year_source TEXT")}
+_ADDED_COLUMNS = {"reports": ("agency_source TEXT", "year_source TEXT"),
+                  "facts": ("cell_box TEXT", "confidence REAL")}
 # Chunks embedded between two looks at a cancel flag: a few seconds of work on two cores. Prefetching takes
 # bigger slices, since one call for several reports pads less (pipeline.READ_AHEAD).
 _BATCH = 64
@@ -146,6 +150,13 @@ class Store:
         with self._db() as db:
             rows = db.execute(sql, [v for v in filters.values() if v is not None]).fetchall()
         return [_fact_from_row(r) for r in rows]
+
+    def page_image(self, report_id: str, page: int) -> bytes | None:
+        """An OCR'd page of a report as it was read (JPEG), or None for a page read from text."""
+        with self._db() as db:
+            row = db.execute("SELECT image FROM page_images WHERE report_id = ? AND page = ?",
+                             (report_id, page)).fetchone()
+        return row[0] if row else None
 
     def violations(self, report_id: str | None = None) -> list[Violation]:
         sql = "SELECT * FROM violations" + (" WHERE report_id = ?" if report_id else "") + " ORDER BY rowid"
@@ -232,7 +243,9 @@ class Store:
                         f"INSERT INTO reports ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
                         astuple(info),
                     )
-                    db.executemany(f"INSERT INTO facts VALUES ({','.join('?' * 22)})", map(_fact_to_row, facts))
+                    db.executemany(f"INSERT INTO facts VALUES ({','.join('?' * 24)})", map(_fact_to_row, facts))
+                    db.executemany("INSERT INTO page_images VALUES (?,?,?)",
+                                   [(report.id, page, image) for page, image in report.page_images])
                     db.executemany("INSERT INTO violations VALUES (?,?,?,?,?,?)", map(astuple, violations))
                     db.executemany(f"INSERT INTO chunks VALUES ({','.join('?' * 10)})", map(astuple, chunks))
                     db.execute("DELETE FROM pending WHERE version = ?", (version,))
@@ -365,7 +378,7 @@ class Store:
     @staticmethod
     def _delete_rows(db: sqlite3.Connection, report_id: str) -> None:
         for table, key in (("reports", "id"), ("facts", "report_id"), ("violations", "report_id"),
-                           ("chunks", "report_id")):
+                           ("chunks", "report_id"), ("page_images", "report_id")):
             db.execute(f"DELETE FROM {table} WHERE {key} = ?", (report_id,))
 
     @staticmethod
@@ -568,7 +581,8 @@ def _fact_to_row(f: Fact) -> tuple:
     r = f.ref
     return (f.report_id, f.agency, f.year, f.template, f.table, f.row, f.column, f.row_label, f.column_label,
             f.raw, f.value, f.unit, f.kind, f.status, json.dumps(list(f.candidates)), f.note,
-            r.source, r.page, r.table_index, r.row, r.col, r.offset)
+            r.source, r.page, r.table_index, r.row, r.col, r.offset, json.dumps(r.box) if r.box else None,
+            r.confidence)
 
 
 def _fact_from_row(r: tuple) -> Fact:
@@ -576,7 +590,8 @@ def _fact_from_row(r: tuple) -> Fact:
         report_id=r[0], agency=r[1], year=r[2], template=r[3], table=r[4], row=r[5], column=r[6],
         row_label=r[7], column_label=r[8], raw=r[9], value=r[10], unit=r[11], kind=r[12], status=r[13],
         candidates=tuple(json.loads(r[14])), note=r[15],
-        ref=CellRef(source=r[16], page=r[17], table_index=r[18], row=r[19], col=r[20], offset=r[21]),
+        ref=CellRef(source=r[16], page=r[17], table_index=r[18], row=r[19], col=r[20], offset=r[21],
+                    box=tuple(json.loads(r[22])) if r[22] else None, confidence=r[23]),
     )
 
 

@@ -12,8 +12,9 @@ tests/reportgen.py) is scored against the facts the extractor gives for its file
   where the gold says the print cannot tell.
 
 Facts for cells the report does not print are counted as `extra`. Alternative forms of a report (alt-formats/,
-departments/alt/) are scored against the gold of the same report (same file stem). Extraction goes through
-`extract` alone, so a moved extractor is re-pointed in one place.
+departments/alt/) are scored against the gold of the same report (same file stem). Degraded scans of every shared
+report (tests/scans.py: image-only PDFs read by OCR) are scored as the generated variant `scans`, format `scan`.
+Extraction goes through `extract` alone, so a moved extractor is re-pointed in one place.
 """
 
 from __future__ import annotations
@@ -41,7 +42,8 @@ GOLD = (ROOT / "tests" / "gold" / "shared_cells.jsonl", ROOT / "tests" / "gold" 
 # report's own gold, found by file stem).
 FOLDERS = {"reports": "reports", "alt-formats": "reports", "departments": "departments",
            "departments/alt": "departments", "departments/txt-only": "departments/txt-only"}
-TARGETS = {"html": 99.0, "docx": 99.0, "pdf": 99.0, "md": 99.0, "txt-lines": 97.0, "txt-flattened": 97.0}
+TARGETS = {"html": 99.0, "docx": 99.0, "pdf": 99.0, "md": 99.0, "txt-lines": 97.0, "txt-flattened": 97.0,
+           "scan": 97.0}
 
 Outcome = Literal["exact", "flagged", "missed", "wrong", "extra"]
 OUTCOMES: tuple[Outcome, ...] = ("exact", "flagged", "missed", "wrong")  # of a gold cell; `extra` is a fact without one
@@ -49,11 +51,13 @@ Key = tuple[str, str, str]
 
 
 def extract(path: Path) -> list[Fact]:
-    """The facts of one file: the project's readers and table extraction, no embedding, no store."""
+    """The facts of one file: the project's readers and table extraction (and the doubt OCR'd cells get, as
+    ingest gives it), no embedding, no store."""
+    from ingest.doubt import doubt
     from ingest.readers import read
     from ingest.tables.extract import extract_facts
 
-    return extract_facts(read(path))
+    return doubt(extract_facts(read(path)))
 
 
 @dataclass(frozen=True)
@@ -285,6 +289,16 @@ def generated(files: Sequence[tuple[Path, Sequence[GoldCell]]], variant: str, fm
     return [Case(path, fmt, f"generated/{variant}", tuple(cells)) for path, cells in files]
 
 
+def scan_cases(folder: Path, corpus: Path = CORPUS, names: Sequence[str] | None = None) -> list[Case]:
+    """Degraded scans of the shared reports (all, or the file `names`) written into `folder`, with the gold of
+    the cells each prints; none when the corpus is absent."""
+    from tests.scans import corpus_scans
+
+    if not (corpus / "reports").is_dir():
+        return []
+    return generated(corpus_scans(corpus / "reports", load_gold(), folder, names), "scans", "scan")
+
+
 def generated_cases(folder: Path, variants: dict[str, tuple[Format, Style]] = VARIANTS) -> list[Case]:
     """Render `generated_specs()` in every variant into `folder`, with their gold."""
     cases = []
@@ -374,10 +388,15 @@ def section(real: Result, gen: Result) -> list[str]:
                   "", "Shared corpus, by folder:", "", *_table("folder", _ordered(real.tally("group"), list(FOLDERS))),
                   ""]
     if gen.cells:
-        lines += [f"Generated reports ({len(generated_specs())} per layout: 2019 and 2021 templates, noisy cells), "
-                  "by format:", "",
+        lines += [f"Generated reports ({len(generated_specs())} per layout: 2019 and 2021 templates, noisy cells; "
+                  "`scans`: every shared report scanned), by format:", "",
                   *_table("format", _ordered(gen.tally("fmt"), formats), TARGETS), "", "By layout variant:", "",
                   *_table("variant", gen.tally("group")), ""]
+        scanned = Result(tuple(s for s in gen.cells if s.fmt == "scan"))
+        if scanned.cells:
+            lines += ["Scans (tests/scans.py: 150–300 dpi, tilted, one page of a longer report upside down, blurred, "
+                      "grey paper, a red seal over a table, JPEG), by report:", "",
+                      *_table("scan", scanned.tally("file")), ""]
     for outcome, title in (("wrong", "Wrong cells"), ("extra", "Facts for cells not printed (extra)"),
                            ("missed", "Missed cells")):
         lines += [*_listing(title, real.of(outcome) + gen.of(outcome)), ""]
@@ -391,26 +410,30 @@ def to_json(real: Result, gen: Result) -> dict:
                 for k, t in result.tally(attr).items()}
 
     return {"shared": {"by_format": summary(real, "fmt"), "by_folder": summary(real, "group")},
-            "generated": {"by_format": summary(gen, "fmt"), "by_variant": summary(gen, "group")},
+            "generated": {"by_format": summary(gen, "fmt"), "by_variant": summary(gen, "group"),
+                          "scans_by_report": summary(Result(tuple(s for s in gen.cells if s.fmt == "scan")), "file")},
             "not_exact": [asdict(s) for s in (*real.cells, *gen.cells) if s.outcome != "exact"]}
 
 
-def bench(corpus: Path = CORPUS, with_generated: bool = True) -> tuple[Result, Result]:
-    """Score the shared corpus (when present) and, unless told not to, the generated layouts."""
+def bench(corpus: Path = CORPUS, with_generated: bool = True, with_scans: bool = True) -> tuple[Result, Result]:
+    """Score the shared corpus (when present) and, unless told not to, the generated layouts and the scans of the
+    shared reports (OCR: about half a minute a report)."""
     real = run(shared_cases(corpus)) if corpus.is_dir() else Result(())
     if not with_generated:
         return real, Result(())
     with tempfile.TemporaryDirectory(prefix="reportqa-cellbench-") as tmp:
-        return real, run(generated_cases(Path(tmp)))
+        scans = scan_cases(Path(tmp) / "scans", corpus) if with_scans else []
+        return real, run([*generated_cases(Path(tmp)), *scans])
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m tests.cellbench", description=__doc__.split("\n")[0])
     parser.add_argument("--corpus", type=Path, default=CORPUS, help="the shared corpus root")
     parser.add_argument("--no-generated", action="store_true", help="score the shared corpus only")
+    parser.add_argument("--no-scans", action="store_true", help="skip the scans of the shared reports (OCR)")
     parser.add_argument("--json", action="store_true", help="JSON: counts and every cell that is not exact")
     args = parser.parse_args(argv)
-    real, gen = bench(args.corpus, not args.no_generated)
+    real, gen = bench(args.corpus, not args.no_generated, not args.no_scans)
     if args.json:
         json.dump(to_json(real, gen), sys.stdout, ensure_ascii=False, indent=1)
         print()

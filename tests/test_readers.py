@@ -322,9 +322,10 @@ def test_markdown_pipe_tables_and_headings(tmp_path: Path) -> None:
 
 
 def test_unsupported_format_lists_known_extensions(tmp_path: Path) -> None:
-    with pytest.raises(UnsupportedFormat, match=r"r\.xls: .*\.docx, \.htm, \.html, \.md, \.pdf, \.txt"):
+    with pytest.raises(UnsupportedFormat, match=r"r\.xls: .*\.docx, \.htm, \.html, \.jpeg, \.jpg, \.md, \.pdf, "
+                       r"\.png, \.tif, \.tiff, \.txt"):
         read(write(tmp_path, "x", "r.xls"))
-    assert set(READERS) == {".txt", ".html", ".htm", ".pdf", ".docx", ".md"}
+    assert set(READERS) == {".txt", ".html", ".htm", ".pdf", ".docx", ".md", ".png", ".jpg", ".jpeg", ".tif", ".tiff"}
 
 
 @pytest.mark.parametrize("name", ["empty.txt", "empty.html", "empty.pdf", "empty.docx", "empty.md"])

@@ -56,7 +56,8 @@ def model() -> None:
 @click.option("--year", type=int, help="reporting year, when the file does not state it")
 @click.option("--json", "as_json", is_flag=True, help="one JSON object per file")
 def ingest(paths: tuple[Path, ...], agency: str | None, year: int | None, as_json: bool) -> None:
-    """Ingest report files or folders (txt, html, pdf, docx, md). Exit 1 if any file failed."""
+    """Ingest report files or folders (txt, html, pdf, docx, md; scans as pdf, docx, png, jpg, tif, read by
+    OCR with a line per page). Exit 1 if any file failed."""
     from ingest.pipeline import expand
     from ingest.pipeline import ingest as run
 
@@ -66,13 +67,16 @@ def ingest(paths: tuple[Path, ...], agency: str | None, year: int | None, as_jso
     results: list = []
     interrupted = False
     with click.progressbar(length=len(files), label="ingesting", file=sys.stderr) as bar:
+        def page(path: Path, read: int, total: int) -> None:
+            lead = "\n" if read == 1 else ""  # off the progress bar's line
+            click.echo(f"{lead}  OCR {path.name}: page {read}/{total}", err=True)
 
         def done(result) -> None:
             results.append(result)
             bar.update(1)
 
         try:
-            run(files, store, agency=agency, year=year, progress=done)
+            run(files, store, agency=agency, year=year, progress=done, pages=page)
         except KeyboardInterrupt:  # the store dropped what the file being ingested had written (Store.put)
             interrupted = True
     for r in results:

@@ -2,6 +2,8 @@
 
 python-docx's `row.cells` repeats a merged cell in every grid position it covers; the grid is built from
 the XML instead (`gridSpan`, `vMerge`) so a merged cell appears once, at its top-left, with its spans.
+Pictures large enough to be a page or a table (a scan pasted into the document) are read by OCR where they
+stand; each counts as a page of its own, so its cells can be cited with their box.
 """
 
 from __future__ import annotations
@@ -19,9 +21,16 @@ from ingest.draft import Draft, RawCell, RawLine, RawTable, load
 from ingest.errors import IngestError
 from ingest.model import Report
 from ingest.readers.archive import check_archive
+from ingest.readers.scan import Progress, page, scan_page
+
+_PICTURE_SIDE = 400  # pixels: a smaller picture is a logo or a seal, not a scanned page or table
+_BLIP = "{http://schemas.openxmlformats.org/drawingml/2006/main}blip"
+_EMBED = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}embed"
 
 
-def read(path: Path, *, agency: str | None = None, year: int | None = None) -> Report:
+def read(
+    path: Path, *, agency: str | None = None, year: int | None = None, progress: Progress | None = None
+) -> Report:
     path = Path(path)
     data = load(path)
     if not zipfile.is_zipfile(io.BytesIO(data)):
@@ -34,13 +43,37 @@ def read(path: Path, *, agency: str | None = None, year: int | None = None) -> R
     draft = Draft(path=path, data=data, source_format="docx")
     if document.core_properties.title:
         draft.titles.append(document.core_properties.title)
-    for block in document.iter_inner_content():
+    blocks = list(document.iter_inner_content())
+    pictures = [(b, _pictures(b)) for b in blocks if isinstance(b, Paragraph)]
+    total = sum(len(p) for _, p in pictures)
+    by_paragraph = {id(b): p for b, p in pictures}
+    for block in blocks:
         if isinstance(block, Paragraph):
             if block.text.strip():
                 draft.lines.append(RawLine(block.text))
+            for image in by_paragraph[id(block)]:
+                scan_page(draft, len(draft.images) + 1, image)
+                if progress:
+                    progress(len(draft.images), total)
         elif isinstance(block, DocxTable):
             _table(block, draft)
     return assemble(draft, agency=agency, year=year)
+
+
+def _pictures(paragraph: Paragraph) -> list:
+    """The page-sized pictures shown in a paragraph, in order, as images."""
+    out = []
+    for blip in paragraph._p.iter(_BLIP):
+        part = paragraph.part.related_parts.get(blip.get(_EMBED, ""))
+        if part is None:
+            continue
+        try:
+            image = page.load(part.blob)
+        except OSError:
+            continue  # a format Pillow cannot read (EMF, WMF): drawings, not scans
+        if min(image.size) >= _PICTURE_SIDE:
+            out.append(image)
+    return out
 
 
 def _table(table: DocxTable, draft: Draft) -> None:

@@ -43,7 +43,8 @@ def _rows(table: Table, source: str) -> list[GridRow]:
         slots = [
             Slot(
                 c.text or "",
-                CellRef(source, c.page or table.page, table.index, c.row, c.col, table.offset),
+                CellRef(source, c.page or table.page, table.index, c.row, c.col, table.offset, c.box, c.confidence,
+                        c.alternatives),
                 (c.col, c.col + c.colspan - 1),
             )
             for c in cells

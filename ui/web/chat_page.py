@@ -18,6 +18,7 @@ import gradio as gr
 
 from ingest.errors import ReportQAError
 from ingest.model import Fact, Violation
+from ingest.readers.scan.page import cell_crop
 from ingest.store import Store
 from qa import Engine
 from qa.model import Citation
@@ -161,7 +162,20 @@ class ChatPage:
             if c.report_id not in violations:
                 violations[c.report_id] = self.store.violations(c.report_id)
         reports = {r.id: r for r in self.store.reports()}
-        return sources_html(citations, tables, reports, violations)
+        return sources_html(citations, tables, reports, violations, self._crops(citations, tables))
+
+    def _crops(self, citations: list[Citation], tables: dict[tuple[str, str], list[Fact]]) -> dict:
+        """The scanned image of each cited cell that was read by OCR (its fact has a box on a stored page)."""
+        crops = {}
+        for c in citations:
+            cell = next((f for f in tables.get((c.report_id, c.table_key), ())
+                         if (f.row, f.column) == (c.row_key, c.column_key)), None)
+            if cell is None or cell.ref.box is None or cell.ref.page is None:
+                continue
+            page = self.store.page_image(c.report_id, cell.ref.page)
+            if page is not None:
+                crops[(c.report_id, c.table_key, c.row_key, c.column_key)] = cell_crop(page, cell.ref.box)
+        return crops
 
 
 def _turn_outputs(turn: dict) -> tuple:

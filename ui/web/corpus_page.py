@@ -21,7 +21,7 @@ from pathlib import Path
 import gradio as gr
 
 from ingest.errors import ReportQAError
-from ingest.pipeline import FileResult, ingest
+from ingest.pipeline import FileResult, PageProgress, ingest
 from ingest.readers import READERS
 from ingest.store import Store
 from ui.web.render import CORPUS_HEADERS, corpus_rows
@@ -107,7 +107,11 @@ class CorpusPage:
             lines = []
             for i, path in enumerate(paths):
                 progress((i, len(paths)), desc=f"正在入库 {path.name}", unit="个文件")
-                lines.append(self.ingest_file(path, cancel))
+
+                def page(_copy: Path, done: int, total: int, name: str = path.name) -> None:
+                    progress((done, total), desc=f"正在识别扫描页 {name}：第 {done}/{total} 页", unit="页")
+
+                lines.append(self.ingest_file(path, cancel, page))
         finally:
             self._cancels.pop(request.session_hash, None)
         progress((len(paths), len(paths)), desc="完成")
@@ -142,8 +146,11 @@ class CorpusPage:
             upload.unlink(missing_ok=True)
         return f"已删除 {report_id}。"
 
-    def ingest_file(self, upload: Path, cancel: threading.Event | None = None) -> str:
-        """Check, copy under a generated name, ingest; one result line in `reportqa ingest`'s terms."""
+    def ingest_file(
+        self, upload: Path, cancel: threading.Event | None = None, pages: PageProgress | None = None
+    ) -> str:
+        """Check, copy under a generated name, ingest; one result line in `reportqa ingest`'s terms.
+        `pages` hears of each page OCR'd."""
         name = upload.name  # what the browser sent: shown, never used to build a path
         suffix = upload.suffix.lower()
         if suffix not in READERS:
@@ -157,7 +164,7 @@ class CorpusPage:
         copy = self.uploads / f"{uuid.uuid4().hex}{suffix}"
         shutil.copyfile(upload, copy)
         try:
-            [result] = ingest([copy], self.store, source_name=name, cancel=cancel)
+            [result] = ingest([copy], self.store, source_name=name, cancel=cancel, pages=pages)
         except ReportQAError as err:  # the store itself failed (read-only, damaged)
             copy.unlink(missing_ok=True)
             return f"{STATUS['error']} {name}：{err}"

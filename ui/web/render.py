@@ -7,6 +7,7 @@ never format report text anywhere else.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterable, Mapping, Sequence
 from html import escape
 
@@ -18,6 +19,7 @@ from ingest.store import ReportInfo
 from qa.model import Citation
 
 MAX_GROUPS = 8  # source cards shown per answer; the rest are counted, not drawn
+CellKey = tuple[str, str, str, str]  # (report_id, table, row, column) schema keys of a cited cell
 
 # Scoped by gr.HTML's css_template to the sources panel.
 SOURCES_CSS = """
@@ -38,6 +40,9 @@ table.src-table td.ambiguous { background: #fff1e5; }
 .src-passage { white-space: pre-wrap; background: #f6f8fa; border-left: 3px solid #8c959f; padding: 4px 8px;
   margin: 4px 0; font-size: 0.9em; }
 .src-empty { color: #57606a; }
+.src-crop { margin: 6px 0; }
+.src-crop img { max-width: 100%; border: 1px solid #d0d7de; image-rendering: auto; }
+.src-crop figcaption { color: #57606a; font-size: 0.8em; }
 """
 
 
@@ -51,6 +56,7 @@ def sources_html(
     tables: Mapping[tuple[str, str], Sequence[Fact]],
     reports: Mapping[str, ReportInfo],
     violations: Mapping[str, Sequence[Violation]],
+    crops: Mapping[CellKey, bytes] | None = None,
 ) -> str:
     """The sources panel for one answer.
 
@@ -59,6 +65,7 @@ def sources_html(
         tables: the facts of each cited (report_id, table_key), to draw the whole table.
         reports: report records by id, for title and file.
         violations: identity violations by report id.
+        crops: the scanned image (JPEG) of each cited OCR'd cell, so a person can check it by eye.
     """
     if not citations:
         return '<p class="src-empty">本回答没有引用来源。</p>'
@@ -74,7 +81,7 @@ def sources_html(
         if first.table_key:
             facts = tables.get((report_id, first.table_key), ())
             body = fact_table_html(facts, [(c.row_key, c.column_key) for c in cited])
-            flags = _flags(cited, facts, violations.get(report_id, ()))
+            flags = _flags(cited, facts, violations.get(report_id, ())) + _crops(cited, facts, crops or {})
         else:
             body, flags = "".join(_passage(c) for c in cited), ""
         cards.append(
@@ -180,6 +187,24 @@ def _flags(cited: Sequence[Citation], facts: Sequence[Fact], violations: Sequenc
             text = f"勾稽关系不成立：{v.rule}（{v.where}）应为 {v.expected:g}，报告为 {v.found:g}"
             lines.append(f'<li class="violation">{escape(text)}</li>')
     return f'<ul class="src-flags">{"".join(lines)}</ul>' if lines else ""
+
+
+def _crops(cited: Sequence[Citation], facts: Sequence[Fact], crops: Mapping[CellKey, bytes]) -> str:
+    """The scanned cell beside each cited OCR'd cell: the page it is on and how sure the reading was."""
+    by_cell = {(f.row, f.column): f for f in facts}
+    out = []
+    for c in cited:
+        image = crops.get((c.report_id, c.table_key, c.row_key, c.column_key))
+        fact = by_cell.get((c.row_key, c.column_key))
+        if image is None or fact is None:
+            continue
+        sure = "" if fact.ref.confidence is None else f"，识别置信度 {fact.ref.confidence:.0%}"
+        doubt = "，读数存疑，请以原图为准" if fact.status == "ambiguous" else ""
+        caption = f"扫描原图：{c.row} › {c.column}（第 {fact.ref.page} 页{sure}{doubt}）"
+        data = base64.b64encode(image).decode("ascii")
+        out.append(f'<figure class="src-crop"><img src="data:image/jpeg;base64,{data}" alt="{escape(caption)}">'
+                   f"<figcaption>{escape(caption)}</figcaption></figure>")
+    return "".join(out)
 
 
 def _options(fact: Fact) -> str:
