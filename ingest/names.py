@@ -24,10 +24,10 @@ from itertools import product, takewhile
 
 # Levels of the places a name starts with, longest first (自治区 before 区). 片区 and 街道 are areas within a
 # district that have their own administration (片区管理局, 街道办事处).
-PLACE_LEVELS = ("特别行政区", "自由贸易试验区", "综合实验区", "经济技术开发区", "高新技术产业开发区", "经济开发区",
-                "综合保税区", "旅游度假区", "工业园区", "产业园区", "自治区", "自治州", "自治县", "实验区", "试验区",
-                "开发区", "示范区", "高新区", "保税区", "度假区", "管理区", "新区", "地区", "片区", "街道", "省", "市",
-                "州", "盟", "区", "县", "旗", "镇", "乡")
+PLACE_LEVELS = ("特别行政区", "自由贸易试验区", "综合实验区", "经济技术开发区", "高新技术产业开发区",
+                "经济开发区", "新技术开发区", "综合保税区", "旅游度假区", "工业园区", "产业园区", "自治区",
+                "自治州", "自治县", "实验区", "试验区", "开发区", "示范区", "高新区", "保税区", "度假区",
+                "管理区", "新区", "地区", "片区", "街道", "省", "市", "州", "盟", "区", "县", "旗", "镇", "乡")
 _HAN = "\u4e00-\u9fff"
 # A stem of two or more characters first (常州市, not 常 + 州), then one-character county names (沛县).
 _PLACE = re.compile(rf"[{_HAN}]{{2,7}}?(?:{'|'.join(PLACE_LEVELS)})|[{_HAN}](?:县|市|区|旗)")
@@ -35,7 +35,11 @@ _PLACE = re.compile(rf"[{_HAN}]{{2,7}}?(?:{'|'.join(PLACE_LEVELS)})|[{_HAN}](?:�
 _NOT_PLACE_STARTS = frozenset("城都社园景辖市本全各该我每此其郊片街校老新两三多年月日的在和与及是对从向到")
 # Levels that a place may drop only when its stem stays at least two characters (平潭综合实验区 → 平潭实验区 →
 # 平潭); the ones a short form keeps say what kind of area it is.
+# Levels of areas set up inside a city and often named after it (青岛西海岸新区): not 自治州, 地区, 街道.
+_ZONE_LEVELS = frozenset(PLACE_LEVELS[1:PLACE_LEVELS.index("自治区")]) | {
+    "实验区", "试验区", "开发区", "示范区", "高新区", "保税区", "度假区", "新区"}
 _LEVEL_SHORT = {"综合实验区": ("实验区",), "经济技术开发区": ("经开区", "开发区"), "高新技术产业开发区": ("高新区",),
+                "新技术开发区": ("高新区",),
                 "经济开发区": ("经开区", "开发区"), "自由贸易试验区": ("自贸区", "自贸试验区"),
                 "综合保税区": ("综保区",), "工业园区": ("园区",), "产业园区": ("园区",), "旅游度假区": ("度假区",)}
 
@@ -198,6 +202,7 @@ LEVEL_WORDS: dict[str, str] = {
     "经济技术开发区": "economic technological development zone",
     "高新技术产业开发区": "high tech zone",
     "高新区": "high tech zone",
+    "新技术开发区": "high tech zone",
     "实验区": "experimental pilot zone",
     "自由贸易试验区": "pilot free trade zone",
     "经济开发区": "economic development zone",
@@ -274,13 +279,28 @@ def stem(place: str) -> str:
 
 
 def place_forms(place: str) -> set[str]:
-    """洪泽区 → {洪泽区, 洪泽}; 平潭综合实验区 → {平潭综合实验区, 平潭实验区, 平潭}."""
+    """洪泽区 → {洪泽区, 洪泽}; 平潭综合实验区 → {平潭综合实验区, 平潭实验区, 平潭}; 青岛西海岸新区 also as
+    西海岸新区."""
     forms = {place}
     base = stem(place)
     if len(base) >= 2:
         forms.add(base)
         forms |= {base + short for short in _LEVEL_SHORT.get(level(place), ())}
+    if zone := without_city(place):
+        forms |= place_forms(zone)
     return forms
+
+
+def without_city(place: str) -> str:
+    """A zone named after its city without the city (青岛西海岸新区 → 西海岸新区, 大连金普新区 → 金普新区), as people
+    call it; "" for other places. The city is the longest start of the stem that jieba knows as a place name,
+    alone or with 市 (大连 alone is tagged an adverb), and at least two characters of the zone's own name must
+    follow it."""
+    if level(place) not in _ZONE_LEVELS:
+        return ""
+    base, tags = stem(place), _word_tags()
+    size = next((n for n in range(len(base) - 2, 1, -1) if "ns" in (tags.get(base[:n]), tags.get(base[:n] + "市"))), 0)
+    return place[size:] if size else ""
 
 
 def head_forms(head: str) -> tuple[str, ...]:
@@ -400,16 +420,17 @@ def self_references(head: str) -> tuple[str, ...]:
     return tuple(f"{p}{short}" for p in ("我", "本"))
 
 
-def acronym(organ: str) -> str:
-    """The English initials of an organ (发展和改革委员会 → DRC, 公安局 → PSB), lower case; "" when the vocabulary
-    does not name its whole body or the initials are too short to tell apart."""
+def acronyms(organ: str) -> tuple[str, ...]:
+    """The English initials of an organ, lower case: with its head's (发展和改革委员会 → DRC, 公安局 → PSB) and,
+    when long enough to tell apart, without (人力资源和社会保障局 → HRSSB and HRSS, as in "HRSS Bureau"); none
+    when the vocabulary does not name its whole body."""
     body, head = split_organ(organ)
     words = vocabulary_in(body)
     if not words or re.sub("[和与及]", "", "".join(words)) != re.sub("[和与及]", "", body) or head not in HEAD_WORDS:
-        return ""
+        return ()
     initials = "".join(w[0] for word in words for w in ORGAN_WORDS[word].split(";")[0].split())
-    initials += HEAD_WORDS[head].split()[0][0]
-    return initials if len(initials) >= _MIN_ACRONYM else ""
+    forms = (initials + HEAD_WORDS[head].split()[0][0], initials)
+    return tuple(f for f in forms if len(f) >= _MIN_ACRONYM)
 
 
 _MIN_ACRONYM = 3

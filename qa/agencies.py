@@ -25,7 +25,7 @@ from ingest.names import (
     ORGAN_HEADS,
     ORGAN_WORDS,
     AgencyName,
-    acronym,
+    acronyms,
     expand_organ,
     head_forms,
     level,
@@ -36,6 +36,7 @@ from ingest.names import (
     stem,
     units,
     vocabulary_in,
+    without_city,
 )
 from ingest.normalize import fold
 from qa.text import en_tokens, segmenter
@@ -130,6 +131,9 @@ class AgencyIndex:
         entry = _Entry(name, organ)
         self.entries[agency] = entry
         *parents, last = name.places or ("",)
+        zone = without_city(last) if last else ""  # 青岛西海岸新区: 青岛 is its city, 西海岸新区 the zone
+        if zone:
+            parents.append(last[: -len(zone)])
         if last:
             for form in place_forms(last):
                 self._places.setdefault(form, set()).add(agency)
@@ -148,16 +152,16 @@ class AgencyIndex:
             for form, quality in _organ_qualities(body).items():
                 if len(form) >= 2:
                     self._bodies.setdefault(form, {})[agency] = quality
-        for place in name.places:
+        for place in (*name.places, *((parents[-1], zone) if zone else ())):
             self._syllables[stem(place)] = tuple(lazy_pinyin(stem(place)))
             # A one-character stem is also said with its level (寿县 → Shou County or Shouxian).
             spoken = (_pinyin(stem(place)), _pinyin(place)) if len(stem(place)) == 1 else (_pinyin(stem(place)),)
             for key in (*spoken, *_EXONYMS.get(stem(place), ())):
                 self._english.setdefault(key, set()).add(agency)
-                if place == last:
+                if place in (last, zone):
                     self._english_last.setdefault(key, set()).add(agency)
         entry.en_words = {w for word in vocabulary_in(body) for w in en_tokens(ORGAN_WORDS[word])}
-        if initials := acronym(organ):
+        for initials in acronyms(organ):
             self._acronyms.setdefault(initials, set()).add(agency)
             entry.en_words.add(initials)
         entry.en_heads = set(en_tokens(HEAD_WORDS.get(head, "")))

@@ -196,6 +196,21 @@ def test_agency_forms(text: str, agency: str) -> None:
     assert NAMES.match(text).agencies == (agency,)
 
 
+ZONES = AgencyIndex(("青岛西海岸新区管理委员会", "武汉东湖新技术开发区管理委员会", "大连金普新区管理委员会",
+                     "昆明市人力资源和社会保障局", "青岛市人民政府"))
+
+
+@pytest.mark.parametrize(("text", "agency"), [
+    ("西海岸新区", "青岛西海岸新区管理委员会"),  # a zone named after its city, called without it
+    ("金普新区管委会", "大连金普新区管理委员会"),
+    ("东湖高新区", "武汉东湖新技术开发区管理委员会"),  # 新技术开发区 is a 高新区
+    ("青岛", "青岛市人民政府"),  # the city alone is still the city
+    ("Kunming HRSS Bureau", "昆明市人力资源和社会保障局"),  # initials of the body, the head said apart
+])
+def test_zones_and_initials(text: str, agency: str) -> None:
+    assert ZONES.match(text).agencies == (agency,)
+
+
 @pytest.mark.parametrize(("text", "agency", "printed"), [
     ("沭阳县2025年", "沐阳县人民政府", "沐阳县人民政府"),  # the report prints a misprint; the user types it right
     ("沭阳县政府", "沐阳县人民政府", "沐阳县人民政府"),
