@@ -46,6 +46,8 @@ _NOT_FORMAT = {
     ("ingest/store.py", "row_label=r[7]"): "a column index of a stored fact row",
     ("ingest/store.py", "note=r[15]"): "a column index of a stored fact row",
     ("ingest/metadata.py", "head[:15]"): "how many leading lines may hold a 发布日期 line",
+    ("ingest/readers/scan/layout.py", "max(int(char * 2), 15)"): "the shortest ruling stroke, in pixels",
+    ("ingest/readers/scan/page.py", "np.ones((7, 7), np.uint8)"): "the seal's rim, in pixels",
 }
 
 
