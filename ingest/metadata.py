@@ -453,7 +453,8 @@ def _fullest(agency: str, text: str) -> str:
             tail = re.split(r"[\s，。、；：（）《》“”,.;:()]|(?:19|20)\d{2}", text[match.end() : match.end() + 16])[0]
             for end in range(len(tail), len(rest), -1):
                 candidate = tail[:end]
-                full = split_organ(candidate)[1] and rest in organ_forms(candidate)
+                # what follows the whole organ is a unit of it (`…办公室办公室`: the contact is its office)
+                full = not candidate.startswith(rest) and split_organ(candidate)[1] and rest in organ_forms(candidate)
                 if full and len(place + candidate) > len(best):
                     best = place + candidate
                     break

@@ -258,3 +258,11 @@ def test_store_keeps_the_evidence_and_opens_an_older_store(tmp_path: Path, monke
     assert {k: rows["常州市卫生健康委员会"][k] for k in ("year", "agency_source", "year_source")} == {
         "year": 2022, "agency_source": "body:contact", "year_source": "period"}
     assert set(rows["甲局"]) == {f.name for f in ReportInfo.__dataclass_fields__.values()}
+
+
+def test_the_titles_agency_is_not_lengthened_into_its_own_office(tmp_path: Path) -> None:
+    """`请与X办公室办公室联系` names the office of the report's agency, not a fuller form of the agency's name."""
+    preamble = ("青石市人民政府办公室2023年政府信息公开工作年度报告\n"
+                "如对本报告有疑问，请与青石市人民政府办公室办公室联系。")
+    report = read(write(tmp_path, report_text("2023年，本机关主动公开政府信息100条。", preamble=preamble)))
+    assert (report.agency, report.year) == ("青石市人民政府办公室", 2023)
