@@ -38,10 +38,23 @@ _NOT_PLACE_STARTS = frozenset("城都社园景辖市本全各该我每此其郊�
 # Levels of areas set up inside a city and often named after it (青岛西海岸新区): not 自治州, 地区, 街道.
 _ZONE_LEVELS = frozenset(PLACE_LEVELS[1:PLACE_LEVELS.index("自治区")]) | {
     "实验区", "试验区", "开发区", "示范区", "高新区", "保税区", "度假区", "新区"}
-_LEVEL_SHORT = {"综合实验区": ("实验区",), "经济技术开发区": ("经开区", "开发区"), "高新技术产业开发区": ("高新区",),
+_LEVEL_SHORT = {"综合实验区": ("实验区",), "经济技术开发区": ("经开区", "经济开发区", "开发区"),
+                "高新技术产业开发区": ("高新区", "高新技术开发区"),
                 "新技术开发区": ("高新区",),
                 "经济开发区": ("经开区", "开发区"), "自由贸易试验区": ("自贸区", "自贸试验区"),
                 "综合保税区": ("综保区",), "工业园区": ("园区",), "产业园区": ("园区",), "旅游度假区": ("度假区",)}
+
+# The 55 minority nationalities, by which autonomous areas are named after their place (广西壮族自治区,
+# 恩施土家族苗族自治州): a closed national list, like the levels; people drop them (广西, 恩施州, Guangxi).
+_NATIONALITIES = tuple(sorted((
+    "蒙古", "回", "藏", "维吾尔", "苗", "彝", "壮", "布依", "朝鲜", "满", "侗",
+    "瑶", "白", "土家", "哈尼", "哈萨克", "傣", "黎", "傈僳", "佤", "畲", "高山",
+    "拉祜", "水", "东乡", "纳西", "景颇", "柯尔克孜", "土", "达斡尔", "仫佬", "羌",
+    "布朗", "撒拉", "毛南", "仡佬", "锡伯", "阿昌", "普米", "塔吉克", "怒", "乌孜别克",
+    "俄罗斯", "鄂温克", "德昂", "保安", "裕固", "京", "塔塔尔", "独龙", "鄂伦春",
+    "赫哲", "门巴", "珞巴", "基诺",
+), key=len, reverse=True))
+_AUTONOMOUS_SHORT = {"自治区": ("自治区",), "自治州": ("自治州", "州"), "自治县": ("自治县", "县")}
 
 # Heads of organs, longest first, with the short forms people write. The place's own government has no body.
 ORGAN_HEADS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -77,7 +90,7 @@ ORGAN_WORDS: dict[str, str] = {
     "工业和信息化": "industry information technology",
     "经济和信息化": "economy information technology; economic",
     "教育": "education",
-    "科学技术": "science technology",
+    "科学技术": "science technology; sci tech",
     "公安": "public security; police",
     "民政": "civil affairs",
     "司法": "justice; judicial",
@@ -278,14 +291,28 @@ def stem(place: str) -> str:
     return place[: len(place) - len(level(place))]
 
 
+def area_name(place: str) -> str:
+    """The place's own name: its stem, without the nationalities an autonomous area is also named by
+    (广西壮族自治区 → 广西, 恩施土家族苗族自治州 → 恩施, 新疆维吾尔自治区 → 新疆; 内蒙古自治区 stays 内蒙古)."""
+    base = stem(place)
+    if not level(place).startswith("自治"):
+        return base
+    while end := next((e for n in _NATIONALITIES for e in (n + "族", n) if base.endswith(e)
+                       and len(base) - len(e) >= 2), ""):
+        base = base[: -len(end)]
+    return base
+
+
 def place_forms(place: str) -> set[str]:
     """洪泽区 → {洪泽区, 洪泽}; 平潭综合实验区 → {平潭综合实验区, 平潭实验区, 平潭}; 青岛西海岸新区 also as
-    西海岸新区."""
+    西海岸新区; 延边朝鲜族自治州 also as 延边, 延边州, 延边自治州."""
     forms = {place}
     base = stem(place)
     if len(base) >= 2:
         forms.add(base)
         forms |= {base + short for short in _LEVEL_SHORT.get(level(place), ())}
+    if (area := area_name(place)) != base:
+        forms |= {area, *(area + short for short in _AUTONOMOUS_SHORT[level(place)])}
     if zone := without_city(place):
         forms |= place_forms(zone)
     return forms
@@ -535,6 +562,26 @@ def places_before(text: str) -> str:
     for word in reversed(list(_jieba().cut(text))):
         parsed = parse_name(word)
         if len(word) < 2 or parsed.places != (word,):
+            break
+        prefix = word + prefix
+    return prefix
+
+
+def is_place_word(word: str) -> bool:
+    """A place's name, with or without its level: read as a place (义乌市), or known to jieba's dictionary as a
+    place name alone or with 市, 县 or 区 (苏州, 金华, 天河)."""
+    if len(word) < 2:
+        return False
+    tags = _word_tags()
+    return parse_name(word).places == (word,) or any(tags.get(word + level) == "ns" for level in ("", "市", "县", "区"))
+
+
+def place_words_before(text: str) -> str:
+    """The place names `text` ends with (`2023年金华` → 金华): a parent place a question puts before an agency
+    the store holds without it (金华义乌卫健局 for 义乌市卫生健康局)."""
+    prefix = ""
+    for word in reversed(list(_jieba().cut(text))):
+        if not is_place_word(word):
             break
         prefix = word + prefix
     return prefix

@@ -26,6 +26,7 @@ from ingest.names import (
     ORGAN_WORDS,
     AgencyName,
     acronyms,
+    area_name,
     expand_organ,
     head_forms,
     level,
@@ -156,7 +157,8 @@ class AgencyIndex:
             self._syllables[stem(place)] = tuple(lazy_pinyin(stem(place)))
             # A one-character stem is also said with its level (寿县 → Shou County or Shouxian).
             spoken = (_pinyin(stem(place)), _pinyin(place)) if len(stem(place)) == 1 else (_pinyin(stem(place)),)
-            for key in (*spoken, *_EXONYMS.get(stem(place), ())):
+            area = area_name(place)  # Guangxi (Zhuang Autonomous Region): the nationality is optional
+            for key in {*spoken, _pinyin(area), *_EXONYMS.get(area, ())}:
                 self._english.setdefault(key, set()).add(agency)
                 if place in (last, zone):
                     self._english_last.setdefault(key, set()).add(agency)

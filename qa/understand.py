@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import cache
 
+from ingest.names import place_words_before
 from ingest.normalize import fold
 from qa import glossary
 from qa.agencies import AgencyIndex, AgencyMatch
@@ -217,8 +218,10 @@ def _parse(text: str, index: AgencyIndex, matcher: MetricMatcher) -> _Said:
 
 
 def _without(text: str, agencies: AgencyMatch) -> str:
-    """The question with the agency names blanked out, so their words name no metric (Social *Affairs* Bureau)."""
+    """The question with the agency names blanked out, so their words name no metric (Social *Affairs* Bureau),
+    and with them the places written before a name that leaves them out (金华 of 金华义乌卫健局)."""
     for start, end in sorted(agencies.spans, reverse=True):
+        start -= len(place_words_before(text[:start]))
         text = text[:start] + " " + text[end:]
     return text
 

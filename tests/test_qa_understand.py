@@ -211,6 +211,28 @@ def test_zones_and_initials(text: str, agency: str) -> None:
     assert ZONES.match(text).agencies == (agency,)
 
 
+AUTONOMOUS = AgencyIndex(("广西壮族自治区卫生健康委员会", "湘西土家族苗族自治州人民政府", "新疆维吾尔自治区财政厅",
+                          "威海市卫生健康委员会", "嘉兴经济技术开发区管理委员会", "北京市科学技术委员会"))
+
+
+@pytest.mark.parametrize(("text", "agency"), [
+    ("广西卫健委", "广西壮族自治区卫生健康委员会"),  # an autonomous area without its nationalities
+    ("广西自治区卫健委", "广西壮族自治区卫生健康委员会"),
+    ("the Guangxi health commission", "广西壮族自治区卫生健康委员会"),
+    ("湘西州", "湘西土家族苗族自治州人民政府"),
+    ("Xinjiang Department of Finance", "新疆维吾尔自治区财政厅"),
+    ("嘉兴经济开发区管委会", "嘉兴经济技术开发区管理委员会"),  # 经济技术开发区 written without 技术
+    ("Beijing Sci-Tech Commission", "北京市科学技术委员会"),
+])
+def test_autonomous_areas_and_level_short_forms(text: str, agency: str) -> None:
+    assert AUTONOMOUS.match(text).agencies == (agency,)
+
+
+def test_a_parent_place_before_a_name_stored_without_it_is_no_unexplained_word() -> None:
+    query = understand("金华义乌卫健局2023年行政处罚决定多少件？", (), AgencyIndex(("义乌市卫生健康局",)))
+    assert query.agencies == ("义乌市卫生健康局",) and query.unaccounted == () and query.ask is not None
+
+
 @pytest.mark.parametrize(("text", "agency", "printed"), [
     ("沭阳县2025年", "沐阳县人民政府", "沐阳县人民政府"),  # the report prints a misprint; the user types it right
     ("沭阳县政府", "沐阳县人民政府", "沐阳县人民政府"),
