@@ -168,3 +168,19 @@ def test_facts_and_overview_xlsx_from_the_command_line(tmp_path: Path) -> None:
     assert (row["机构"], row["年份"], row["主动公开·行政处罚"], row["主动公开·行政许可"]) == (
         "西藏自治区住房和城乡建设厅", 2021, 3, 117)
     assert book.sheetnames == ["总览", "来源", "列说明"]
+
+
+@pytest.mark.parametrize("api", [":".join(AUTH)], indirect=True)
+def test_wrong_api_passwords_count_with_failed_logins(api: FakeServed) -> None:
+    """Guesses through the API and through the login page add up; once throttled, even the right password
+    is refused (429, Retry-After) until the delay has passed."""
+    url = api.url.rstrip("/")
+    with httpx.Client(base_url=url) as client:
+        tries = [client.post("/login", data={"username": "ann", "password": f"guess{i}"}).status_code
+                 for i in range(2)]
+        tries += [client.get("/api/reports", headers={"Authorization": f"Bearer guess{i}"}).status_code
+                  for i in range(3)]
+        assert tries == [400, 400, 401, 401, 401]  # five failures: the next try waits 1 s
+        refused = client.get("/api/reports", auth=AUTH)
+        assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1
+        assert client.post("/login", data={"username": "ann", "password": "secret"}).status_code == 429
