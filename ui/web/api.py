@@ -229,7 +229,7 @@ class Completion:
             choice["citations"] = extra["citations"]
         chunk = {"id": self.id, "object": "chat.completion.chunk", "created": self.created, "model": self.model,
                  "choices": [choice], **extra}
-        return f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n"
+        return f"data: {json.dumps(chunk, ensure_ascii=False, separators=(',', ':'))}\n\n"
 
 
 def _text(content: str | list[dict[str, Any]] | None) -> str:
