@@ -184,3 +184,11 @@ def test_wrong_api_passwords_count_with_failed_logins(api: FakeServed) -> None:
         refused = client.get("/api/reports", auth=AUTH)
         assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1
         assert client.post("/login", data={"username": "ann", "password": "secret"}).status_code == 429
+
+
+@pytest.mark.parametrize("api", ["张三:密码 1"], indirect=True)
+def test_a_login_beyond_ascii_works_over_basic(api: FakeServed) -> None:
+    url = f"{api.url}api/reports"
+    assert [r["id"] for r in httpx.get(url, auth=("张三", "密码 1")).json()] == [SEED_ID]
+    assert httpx.get(url, auth=("张三", "密码")).status_code == 401
+    assert httpx.get(url, headers={"Authorization": "Basic !!notbase64"}).status_code == 401

@@ -23,6 +23,7 @@ import logging
 import math
 import time
 import uuid
+from base64 import b64decode
 from collections.abc import Iterator
 from dataclasses import asdict
 from secrets import compare_digest
@@ -33,6 +34,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBasic, HTTPBasicCredentials, HTTPBearer
+from fastapi.security.utils import get_authorization_scheme_param
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.routing import BaseRoute
 
@@ -48,8 +50,25 @@ log = logging.getLogger(__name__)
 
 MODEL = "reportqa"
 TITLE = "ReportQA API"
+
+
+class _Basic(HTTPBasic):
+    """HTTP Basic credentials decoded as UTF-8 (FastAPI's take ASCII only; a login may be 张三:密码), or None.
+    Credentials that cannot be decoded come back empty: a wrong password, not a missing one."""
+
+    async def __call__(self, request: Request) -> HTTPBasicCredentials | None:  # type: ignore[override]
+        scheme, param = get_authorization_scheme_param(request.headers.get("Authorization"))
+        if scheme.lower() != "basic":
+            return None
+        try:
+            user, _, password = b64decode(param, validate=True).decode("utf-8").partition(":")
+        except (ValueError, UnicodeDecodeError):
+            user = password = ""
+        return HTTPBasicCredentials(username=user, password=password)
+
+
 # Module-level: FastAPI reads the routes' annotations (strings here) in this module's namespace.
-BASIC = HTTPBasic(realm="ReportQA", auto_error=False, description="the --auth user and password")
+BASIC = _Basic(realm="ReportQA", auto_error=False, description="the --auth user and password")
 BEARER = HTTPBearer(auto_error=False, description="the --auth password (an OpenAI client's api_key)")
 
 
