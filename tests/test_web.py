@@ -195,6 +195,22 @@ def test_an_answer_downloads_as_xlsx_with_its_citations(page) -> None:
 
 
 @pytest.mark.browser
+def test_the_overview_downloads_from_the_corpus_tab(page) -> None:
+    import openpyxl
+
+    page.get_by_role("tab", name="报告库").click()
+    page.locator("#overview-export").click()
+    button = page.locator("#download-overview")
+    button.wait_for(state="visible", timeout=WAIT_MS)
+    with page.expect_download(timeout=WAIT_MS) as info:
+        button.click()
+    book = openpyxl.load_workbook(io.BytesIO(Path(info.value.path()).read_bytes()))
+    header, *rows = book["总览"].values
+    seed = [dict(zip(header, row, strict=True)) for row in rows if row[0] == "西藏自治区住房和城乡建设厅"]
+    assert [(r["年份"], r["主动公开·行政处罚"], r["主动公开·行政许可"]) for r in seed] == [(2021, 3, 117)], seed
+
+
+@pytest.mark.browser
 def test_follow_up_uses_the_conversation(page) -> None:
     first = _ask(page, "2021年行政处罚多少件？")
     assert "3" in first

@@ -13,6 +13,9 @@ from __future__ import annotations
 
 import csv
 import io
+import shutil
+import time
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,6 +81,23 @@ def write(sheets: Sequence[Sheet], path: Path) -> None:
     """Write `sheets` to `path`: XLSX for .xlsx, else CSV of the first sheet."""
     data = to_xlsx(sheets) if path.suffix.lower() == ".xlsx" else to_csv(sheets[0])
     path.write_bytes(data)
+
+
+def export_folder(home: Path, max_age: float = 3600) -> Path:
+    """A new folder for the web's downloads under `home`/gradio/exports (where Gradio may serve files from);
+    folders older than `max_age` seconds are removed first."""
+    root = home.resolve() / "gradio" / "exports"
+    if root.exists():
+        now = time.time()
+        for folder in root.iterdir():
+            try:
+                if now - folder.stat().st_mtime > max_age:
+                    shutil.rmtree(folder, ignore_errors=True)
+            except OSError:  # removed meanwhile by another session
+                continue
+    folder = root / uuid.uuid4().hex
+    folder.mkdir(parents=True)
+    return folder
 
 
 def _width(value: Cell) -> int:

@@ -16,9 +16,6 @@ an hour.
 from __future__ import annotations
 
 import logging
-import shutil
-import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,7 +27,7 @@ from ingest.readers.scan.page import cell_crop
 from ingest.store import Store
 from qa import Engine
 from qa.model import Answer, Citation
-from ui.export import answer_sheets, to_csv, to_xlsx
+from ui.export import answer_sheets, export_folder, to_csv, to_xlsx
 from ui.filters import check_agency
 from ui.web.render import SOURCES_CSS, answer_text, chart_frame, sources_html
 
@@ -191,10 +188,7 @@ class ChatPage:
             return {}
         if sheets is None:
             return {}
-        root = self.store.settings.home.resolve() / "gradio" / "exports"
-        _prune(root, EXPORT_MAX_AGE_S)
-        folder = root / uuid.uuid4().hex
-        folder.mkdir(parents=True)
+        folder = export_folder(self.store.settings.home, EXPORT_MAX_AGE_S)
         (folder / "reportqa-answer.csv").write_bytes(to_csv(sheets[0]))
         (folder / "reportqa-answer.xlsx").write_bytes(to_xlsx(sheets))
         return {"csv": str(folder / "reportqa-answer.csv"), "xlsx": str(folder / "reportqa-answer.xlsx")}
@@ -228,15 +222,3 @@ def _turn_outputs(turn: dict) -> tuple:
         gr.DownloadButton(value=exports.get("xlsx"), visible="xlsx" in exports),
     )
 
-
-def _prune(root: Path, max_age: float) -> None:
-    """Remove the export folders under `root` older than `max_age` seconds."""
-    if not root.exists():
-        return
-    now = time.time()
-    for folder in root.iterdir():
-        try:
-            if now - folder.stat().st_mtime > max_age:
-                shutil.rmtree(folder, ignore_errors=True)
-        except OSError:  # removed meanwhile by another session
-            continue
