@@ -280,7 +280,7 @@ def test_an_uploaded_scan_is_answered_citing_its_page_and_showing_the_cell(scann
     assert store.page_image(penalty.report_id, penalty.ref.page) == dict(scanned.report.page_images)[penalty.ref.page]
 
     chat = ChatPage(store, Engine(store))
-    *_, (messages, _, _, sources, _, _) = chat.respond(
+    *_, (messages, _, _, sources, *_) = chat.respond(
         f"{scanned.spec.year}年行政处罚决定多少件？", [], [], scanned.spec.agency, "")
     assert f"{penalty.value:g}" in messages[-1]["content"]
     assert f"第 {penalty.ref.page} 页" in sources

@@ -10,6 +10,7 @@ without a browser over a store with the fake embedding (`fake_served`), one serv
 
 from __future__ import annotations
 
+import io
 import re
 import socket
 import statistics
@@ -163,6 +164,50 @@ def test_seed_question_cites_the_penalty_cell(page) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "web_seed_question.png"), full_page=True)
     assert page.dialogs == []
+
+
+@pytest.mark.browser
+def test_an_answer_downloads_as_xlsx_with_its_citations(page) -> None:
+    import openpyxl
+
+    _ask(page, "2021年行政处罚和行政强制分别是多少？")
+    button = page.locator("#download-xlsx")
+    button.wait_for(state="visible", timeout=WAIT_MS)
+    assert page.locator("#download-csv").is_visible()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "web_download_buttons.png"), full_page=True)
+    with page.expect_download(timeout=WAIT_MS) as info:
+        button.click()
+    download = info.value
+    assert download.suggested_filename.endswith(".xlsx"), download.suggested_filename
+    book = openpyxl.load_workbook(io.BytesIO(Path(download.path()).read_bytes()))
+    assert book.sheetnames == ["数据", "引用", "回答"]
+    header, *rows = book["数据"].values
+    cells = {row[header.index("项目")]: row[header.index("数值")] for row in rows}
+    assert cells == {"行政处罚": 3, "行政强制": 0}, cells
+    header, *cited = book["引用"].values
+    assert [(c[header.index("报告")], c[header.index("行键")], c[header.index("原文")]) for c in cited] == [
+        ("西藏自治区住房和城乡建设厅:2021", "penalty", "3"), ("西藏自治区住房和城乡建设厅:2021", "coercion", "0")]
+    assert cited[0][header.index("来源文件")] == "xizang_zjt_2021.txt"
+    # An answer without table cells offers no download.
+    _ask(page, "政府信息公开工作存在哪些主要问题？")
+    assert page.locator("#download-xlsx").is_hidden() and page.locator("#download-csv").is_hidden()
+
+
+@pytest.mark.browser
+def test_the_overview_downloads_from_the_corpus_tab(page) -> None:
+    import openpyxl
+
+    page.get_by_role("tab", name="报告库").click()
+    page.locator("#overview-export").click()
+    button = page.locator("#download-overview")
+    button.wait_for(state="visible", timeout=WAIT_MS)
+    with page.expect_download(timeout=WAIT_MS) as info:
+        button.click()
+    book = openpyxl.load_workbook(io.BytesIO(Path(info.value.path()).read_bytes()))
+    header, *rows = book["总览"].values
+    seed = [dict(zip(header, row, strict=True)) for row in rows if row[0] == "西藏自治区住房和城乡建设厅"]
+    assert [(r["年份"], r["主动公开·行政处罚"], r["主动公开·行政许可"]) for r in seed] == [(2021, 3, 117)], seed
 
 
 @pytest.mark.browser

@@ -104,7 +104,9 @@ def list_reports(as_json: bool) -> None:
     """List ingested reports."""
     reports = _store().reports()
     if as_json:
-        click.echo(json.dumps([asdict(r) for r in reports], ensure_ascii=False, indent=1))
+        from ui.views import report_json
+
+        click.echo(json.dumps([report_json(r) for r in reports], ensure_ascii=False, indent=1))
         return
     for r in reports:
         click.echo(f"{r.id}\t{r.source_format}\t{r.source}\t{r.chunks} chunks\t{r.facts} facts")
@@ -125,9 +127,22 @@ def remove(report_id: str) -> None:
 @click.option("--table", help="schema table key, e.g. enforcement, requests, review")
 @click.option("--csv", "as_csv", is_flag=True)
 @click.option("--json", "as_json", is_flag=True)
-def facts(agency: str | None, year: int | None, table: str | None, as_csv: bool, as_json: bool) -> None:
+@click.option("--xlsx", "xlsx", type=click.Path(dir_okay=False, path_type=Path),
+              help="write an XLSX workbook here: the cells (values as numbers) and the reports they come from")
+def facts(agency: str | None, year: int | None, table: str | None, as_csv: bool, as_json: bool,
+          xlsx: Path | None) -> None:
     """Print extracted table cells with their provenance."""
-    rows = [_flat(f) for f in _store().facts(agency=agency, year=year, table=table)]
+    from ui.views import fact_json
+
+    store = _store()
+    found = store.facts(agency=agency, year=year, table=table)
+    if xlsx:
+        from ui.export import facts_sheets, write
+
+        write(facts_sheets(found, store.reports()), xlsx)
+        click.echo(f"wrote {len(found)} cells to {xlsx}", err=True)
+        return
+    rows = [fact_json(f) for f in found]
     if as_json:
         for row in rows:
             click.echo(json.dumps(row, ensure_ascii=False))
@@ -141,11 +156,25 @@ def facts(agency: str | None, year: int | None, table: str | None, as_csv: bool,
             click.echo(f"{r['report_id']}\t{r['table']}\t{r['row']}\t{r['column']}\t{r['raw']!r}\t{r['status']}")
 
 
-def _flat(fact) -> dict:
-    data = asdict(fact)
-    ref = data.pop("ref")
-    data["candidates"] = list(data["candidates"])
-    return {**data, **{f"ref_{k}": v for k, v in ref.items()}}
+@cli.command()
+@click.option("--xlsx", "xlsx", type=click.Path(dir_okay=False, path_type=Path),
+              help="write an XLSX workbook here (the overview, the reports, what each column is)")
+@click.option("--csv", "as_csv", is_flag=True, help="the overview as CSV on stdout")
+def overview(xlsx: Path | None, as_csv: bool) -> None:
+    """One row per report: agency, year and the main cells (主动公开, 依申请, 行政复议, 行政诉讼) as numbers."""
+    from ui.export import overview_sheets, to_csv, write
+
+    sheets = overview_sheets(_store())
+    if xlsx:
+        write(sheets, xlsx)
+        click.echo(f"wrote {len(sheets[0].rows)} reports to {xlsx}", err=True)
+    elif as_csv:
+        sys.stdout.buffer.write(to_csv(sheets[0]).removeprefix(b"\xef\xbb\xbf"))
+    else:
+        table = sheets[0]
+        click.echo("\t".join(table.headers))
+        for row in table.rows:
+            click.echo("\t".join("" if v is None else str(v) for v in row))
 
 
 @cli.command()
@@ -153,13 +182,13 @@ def _flat(fact) -> dict:
 @click.option("--repair", is_flag=True, help="set a damaged database aside and drop vectors no report owns first")
 def check(report_id: str | None, repair: bool) -> None:
     """Per report: cells found/expected, ambiguous cells, identity violations."""
-    from ingest.checks import coverage
-
     if repair:
         from ingest.store import repair as run_repair
 
         for line in run_repair(Settings()):
             click.echo(f"repair: {line}")
+    from ui.views import check_json, check_lines
+
     store = _store()
     reports = [r for r in store.reports() if report_id in (None, r.id)]
     if not reports and report_id is None:
@@ -169,18 +198,8 @@ def check(report_id: str | None, repair: bool) -> None:
     if not reports:
         raise click.ClickException(f"no report {report_id!r} in the store (see `reportqa list`)")
     for r in reports:
-        found = store.facts(report_id=r.id)
-        violations = store.violations(r.id)
-        for cov in coverage(found) or [None]:
-            cells = f"{cov.found}/{cov.expected} cells, {cov.ambiguous} ambiguous" if cov else "no standard tables"
-            click.echo(f"{r.id} ({r.source}): {cells}, {len(violations)} identity violations")
-            if cov and cov.missing:
-                click.echo(f"  missing: {', '.join('/'.join(m) for m in cov.missing)}")
-        for f in found:
-            if f.status == "ambiguous":
-                click.echo(f"  ambiguous {f.table}/{f.row}/{f.column}: {f.raw!r} candidates {list(f.candidates)}")
-        for v in violations:
-            click.echo(f"  violation {v.table} {v.rule} at {v.where}: expected {v.expected:g}, found {v.found:g}")
+        for line in check_lines(check_json(store, r)):
+            click.echo(line)
 
 
 @cli.command()

@@ -21,9 +21,10 @@ from starlette.middleware import Middleware
 from ingest.errors import ReportQAError
 from ingest.store import Store
 from qa import Engine
+from ui.web.api import api_routes
 from ui.web.chat_page import ChatPage
 from ui.web.corpus_page import CorpusPage, prune_uploads
-from ui.web.guard import HostGuard, LoginThrottle, host_names, is_loopback
+from ui.web.guard import FailedLogins, HostGuard, LoginThrottle, host_names, is_loopback
 
 log = logging.getLogger(__name__)
 
@@ -76,8 +77,12 @@ def exposure_warning(host: str, auth: str | None) -> str | None:
 
 
 def launch(demo: gr.Blocks, store: Store, *, host: str, port: int, auth: str | None, block: bool,
-           allowed_hosts: Iterable[str] = ()) -> None:
+           allowed_hosts: Iterable[str] = (), engine: Engine | None = None) -> None:
     """Start the server; with `block=False` it runs in background threads (tests), else until Ctrl-C.
+
+    The HTTP API (ui/web/api.py) answers with `engine` (by default a plain engine over `store`); its routes
+    are given to Gradio's FastAPI app as it is created, so they come before Gradio's own routes and behind
+    the same guards, and `demo.close()` stops them with the chat.
 
     First the store is tidied: vectors no report owns and uploads whose ingest never finished (a server
     killed mid-upload) are removed. Requests must name this server's host (`host_names`) and failed logins
@@ -89,12 +94,14 @@ def launch(demo: gr.Blocks, store: Store, *, host: str, port: int, auth: str | N
     if not store.read_only:
         store.recover()
         prune_uploads(store, starting=True)
-    guards = [Middleware(HostGuard, names=host_names(host, allowed_hosts)), Middleware(LoginThrottle)]
+    logins = FailedLogins()
+    guards = [Middleware(HostGuard, names=host_names(host, allowed_hosts)), Middleware(LoginThrottle, failures=logins)]
+    routes = api_routes(store, engine or Engine(store), parse_auth(auth), logins)
     demo.launch(
         server_name=host, server_port=port, auth=parse_auth(auth), auth_message="请输入用户名和密码",
         max_file_size=f"{store.settings.max_upload_mb}mb", prevent_thread_lock=not block,
         footer_links=[], show_error=False, quiet=not block, ssr_mode=False, _frontend=False,
-        app_kwargs={"middleware": guards},
+        app_kwargs={"middleware": guards, "routes": routes, "openapi_url": None},
     )
 
 
@@ -120,4 +127,4 @@ def serve(engine: Engine, host: str = "127.0.0.1", port: int = 7860, auth: str |
     """`reportqa serve`: the web chat over the engine's store, until interrupted."""
     preload(engine)
     launch(build_app(engine.store, engine), engine.store, host=host, port=port, auth=auth, block=True,
-           allowed_hosts=allowed_hosts)
+           allowed_hosts=allowed_hosts, engine=engine)

@@ -6,6 +6,8 @@ file type and size are checked before anything is copied, and an upload is copie
 name into `$REPORTQA_HOME/uploads`, so a client-chosen file name never becomes a path. A committed upload is
 kept there named by its content hash; `prune_uploads` deletes the ones no committed report was read from.
 
+"导出总览" writes the overview (one row per report, the main cells: ui/export.py) as XLSX to download.
+
 The report list and the removal choices are filled when a page loads, never built into the page: before a
 login the page must not name any report (Gradio embeds the page's API description in it).
 """
@@ -24,6 +26,7 @@ from ingest.errors import ReportQAError
 from ingest.pipeline import FileResult, PageProgress, ingest
 from ingest.readers import READERS
 from ingest.store import Store
+from ui.export import export_folder, overview_sheets, to_xlsx
 from ui.web.render import CORPUS_HEADERS, corpus_rows
 
 STATUS = {"added": "新增", "replaced": "替换", "unchanged": "未变", "error": "失败", "cancelled": "已取消"}
@@ -62,6 +65,9 @@ class CorpusPage:
             headers=CORPUS_HEADERS, value=[], label="已入库的报告", interactive=False, wrap=True, elem_id="reports",
         )
         with gr.Row():
+            self.overview_button = gr.Button("导出总览（每份报告一行）", size="sm", elem_id="overview-export")
+            self.overview = gr.DownloadButton("下载总览 XLSX", visible=False, size="sm", elem_id="download-overview")
+        with gr.Row():
             with gr.Column():
                 self.files = gr.File(
                     label=f"上传报告（{' '.join(sorted(READERS))}，每个文件不超过 "
@@ -89,12 +95,19 @@ class CorpusPage:
             concurrency_limit=1, concurrency_id="remove", api_name="remove_selected", api_visibility="private",
             show_progress_on=self.remove_result,
         )
+        self.overview_button.click(self.overview_file, None, self.overview, api_visibility="private")
         gr.api(self.list_reports, api_name="reports")
         gr.api(self.remove_report, api_name="remove", concurrency_limit=1, concurrency_id="remove")
 
     def refresh(self) -> tuple[list[list], gr.Dropdown]:
         """Report table and removal choices as the store has them now (on page load)."""
         return corpus_rows(self.store.reports()), gr.Dropdown(choices=self._choices(), value=None)
+
+    def overview_file(self) -> gr.DownloadButton:
+        """The overview of the store as it is now, as an XLSX file to download."""
+        path = export_folder(self.store.settings.home) / "reportqa-overview.xlsx"
+        path.write_bytes(to_xlsx(overview_sheets(self.store)))
+        return gr.DownloadButton(value=str(path), visible=True)
 
     def ingest_uploads(self, files: list[str] | None, changed: int, request: gr.Request,
                        progress=gr.Progress()) -> tuple:  # noqa: B008

@@ -73,38 +73,70 @@ class HostGuard:
         return True
 
 
+class FailedLogins:
+    """Failed logins per client address, shared by the login page (`LoginThrottle`) and the HTTP API's
+    password check (ui/web/api.py), so that guesses on one do not go free on the other. After `free` failures
+    each further try must wait `base` seconds, doubling with every failure up to `cap`."""
+
+    MAX_CLIENTS = 4096  # beyond this many remembered clients, the ones whose delay has passed are forgotten
+
+    def __init__(self, free: int = 5, base: float = 1.0, cap: float = 300.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.free, self.base, self.cap, self.clock = free, base, cap, clock
+        self.failures: dict[str, tuple[int, float]] = {}  # client -> (failed tries, when the last one began)
+
+    def wait(self, client: str) -> float:
+        """Seconds `client` must still wait before its next try (0 when it may try now)."""
+        failed, last = self.failures.get(client, (0, 0.0))
+        return max(self._delay(failed) - (self.clock() - last), 0.0)
+
+    def failed(self, client: str) -> None:
+        self._forget_stale()
+        failed, _ = self.failures.get(client, (0, 0.0))
+        self.failures[client] = (failed + 1, self.clock())
+
+    def succeeded(self, client: str) -> None:
+        self.failures.pop(client, None)
+
+    def refusal(self, client: str) -> PlainTextResponse | None:
+        """The 429 answer for a client that must wait, else None."""
+        wait = self.wait(client)
+        if wait <= 0:
+            return None
+        seconds = math.ceil(wait)
+        return PlainTextResponse(f"too many failed logins: try again in {seconds} s", status_code=429,
+                                 headers={"Retry-After": str(seconds)})
+
+    def _delay(self, failed: int) -> float:
+        return 0.0 if failed < self.free else min(self.base * 2 ** (failed - self.free), self.cap)
+
+    def _forget_stale(self) -> None:
+        if len(self.failures) >= self.MAX_CLIENTS:
+            now = self.clock()
+            self.failures = {c: (n, t) for c, (n, t) in self.failures.items() if now - t < self._delay(n)}
+
+
 class LoginThrottle:
-    """Slows repeated failed logins per client address: after `free` failures each further try must wait
-    `base` seconds, doubling with every failure up to `cap`; meanwhile tries are answered 429 with Retry-After,
-    the password unchecked. A try counts as failed from its start (parallel tries cannot slip through
-    together) until it succeeds, which forgets the client.
+    """Slows repeated failed logins per client address (`FailedLogins`); while a client must wait, its tries
+    are answered 429 with Retry-After, the password unchecked. A try counts as failed from its start (parallel
+    tries cannot slip through together) until it succeeds, which forgets the client.
 
     Behind a reverse proxy every client has the proxy's address: the throttle then holds for all of them.
     """
 
-    MAX_CLIENTS = 4096  # beyond this many remembered clients, the ones whose delay has passed are forgotten
-
-    def __init__(self, app: ASGIApp, free: int = 5, base: float = 1.0, cap: float = 300.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, app: ASGIApp, failures: FailedLogins | None = None, **limits: float) -> None:
         self.app = app
-        self.free, self.base, self.cap, self.clock = free, base, cap, clock
-        self.failures: dict[str, tuple[int, float]] = {}  # client -> (failed tries, when the last one began)
+        self.logins = failures or FailedLogins(**limits)  # type: ignore[arg-type]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "POST" or scope["path"].rstrip("/") != "/login":
             await self.app(scope, receive, send)
             return
-        client = (scope.get("client") or ("unknown",))[0]
-        failed, last = self.failures.get(client, (0, 0.0))
-        wait = self._delay(failed) - (self.clock() - last)
-        if wait > 0:
-            seconds = math.ceil(wait)
-            response = PlainTextResponse(f"too many failed logins: try again in {seconds} s", status_code=429,
-                                         headers={"Retry-After": str(seconds)})
+        client = client_address(scope)
+        if (response := self.logins.refusal(client)) is not None:
             await response(scope, receive, send)
             return
-        self._forget_stale()
-        self.failures[client] = (failed + 1, self.clock())
+        self.logins.failed(client)
         status: list[int] = []
 
         async def watch(message: Message) -> None:
@@ -114,12 +146,8 @@ class LoginThrottle:
 
         await self.app(scope, receive, watch)
         if status == [200]:
-            self.failures.pop(client, None)
+            self.logins.succeeded(client)
 
-    def _delay(self, failed: int) -> float:
-        return 0.0 if failed < self.free else min(self.base * 2 ** (failed - self.free), self.cap)
 
-    def _forget_stale(self) -> None:
-        if len(self.failures) >= self.MAX_CLIENTS:
-            now = self.clock()
-            self.failures = {c: (n, t) for c, (n, t) in self.failures.items() if now - t < self._delay(n)}
+def client_address(scope: Scope) -> str:
+    return (scope.get("client") or ("unknown",))[0]
