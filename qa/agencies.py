@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from itertools import accumulate, product
+from math import prod
 
 from pypinyin import Style, lazy_pinyin, pinyin
 
@@ -47,6 +48,8 @@ _EXONYMS = {"西藏": ("tibet",), "内蒙古": ("inner mongolia",), "香港": ("
 _PLACE_LIKE = re.compile(r"[\u4e00-\u9fff]{2,6}?(?:省|自治区|市|自治州|州|区|县|旗)")
 _ORGAN_LIKE = re.compile("的?[\u4e00-\u9fff]{0,10}?(?:" + "|".join(sorted(
     {h for h, shorts in ORGAN_HEADS for h in (h, *shorts)}, key=len, reverse=True)) + ")")
+# Characters of organ heads: a name running on into one may have its head misprinted (科学技术萎员会).
+_HEAD_CHARS = frozenset("".join(h for head, shorts in ORGAN_HEADS for h in (head, *shorts)))
 # English head words beyond the vocabulary's: what people call an organ without naming its kind.
 _EN_HEADS = frozenset(en_tokens("bureau department commission committee office administration government authority "
                                 "center centre regulator agency"))
@@ -158,7 +161,7 @@ class AgencyIndex:
             # A one-character stem is also said with its level (寿县 → Shou County or Shouxian).
             spoken = (_pinyin(stem(place)), _pinyin(place)) if len(stem(place)) == 1 else (_pinyin(stem(place)),)
             area = area_name(place)  # Guangxi (Zhuang Autonomous Region): the nationality is optional
-            for key in {*spoken, _pinyin(area), *_EXONYMS.get(area, ())}:
+            for key in {*spoken, *_spellings(area), *_EXONYMS.get(area, ())}:
                 self._english.setdefault(key, set()).add(agency)
                 if place in (last, zone):
                     self._english_last.setdefault(key, set()).add(agency)
@@ -214,7 +217,8 @@ class AgencyIndex:
         # 沭阳县 asked, 沐阳县人民政府 printed (or the reverse), 湖南省住房和城乡建没厅: a near name longer than what
         # matched exactly stands for it. Looked for only where something may be misprinted: nothing or not all
         # matched, or a name runs on into words that end like an organ (建没厅 after 湖南省, 攺革委员会 after 发展).
-        suspect = not found or unknown or any(_ORGAN_LIKE.match(text, m[-1].end) for m in mentions)
+        suspect = not found or unknown or any(_ORGAN_LIKE.match(text, m[-1].end)
+                                              or _HEAD_CHARS & set(text[m[-1].end : m[-1].end + 2]) for m in mentions)
         for near, (a, b), misprint in self._misprinted(text) if suspect else ():
             if any(not (e - s < b - a) for s, e in spans if s < b and a < e):
                 continue
@@ -410,7 +414,13 @@ class AgencyIndex:
             i += 1
         if places:
             return places
-        return [(i, i + 1, near, True) for i, word in enumerate(words) if (near := self._near_english(word))]
+        # A misspelt place is read only where a name goes on after it (Nanchong Municipal …, Shuyang County):
+        # "change", "than" and "yuan" are one syllable off a place too.
+        named = [k for k in range(len(words) - 1)
+                 if (en_tokens(words[k + 1]) or [""])[0] in _ENGLISH_VOCABULARY
+                 or (words[k + 1] == "s" and k + 2 < len(words)
+                     and (en_tokens(words[k + 2]) or [""])[0] in _ENGLISH_VOCABULARY)]
+        return [(i, i + 1, near, True) for i in named if (near := self._near_english(words[i]))]
 
 
 def _organ_qualities(organ: str) -> dict[str, int]:
@@ -508,6 +518,19 @@ _ENGLISH_VOCABULARY = frozenset(
 
 def _pinyin(text: str) -> str:
     return "".join(lazy_pinyin(text)).lower()
+
+
+_MAX_SPELLINGS = 16
+
+
+def _spellings(place: str) -> set[str]:
+    """The pinyin of a place name in every reading of its characters (三都澳: sanduao, not only sandouao), up to
+    _MAX_SPELLINGS, the usual reading first among them."""
+    readings = [sorted(_readings(char)) for char in place]
+    spellings = {_pinyin(place)}
+    if prod(len(r) for r in readings) <= _MAX_SPELLINGS:
+        spellings |= {"".join(p) for p in product(*readings)}
+    return spellings
 
 
 def _narrowed(pool: set[str], places: list[set[str]]) -> set[str]:

@@ -228,6 +228,22 @@ def test_autonomous_areas_and_level_short_forms(text: str, agency: str) -> None:
     assert AUTONOMOUS.match(text).agencies == (agency,)
 
 
+SPELT = AgencyIndex(("长治市财政局", "南允市投资促进局", "河北雄安新区管理委员会", "长春市教育局",
+                     "北京市科学技术委员会"))
+
+
+@pytest.mark.parametrize(("text", "agencies", "misprints"), [
+    ("Changzhi Finance Bureau", ("长治市财政局",), ()),  # every reading of a place's characters (长: chang, zhang)
+    ("How much (10,000 yuan) did the Nanchong Investment Promotion Bureau charge?",  # not yuan for Xiong'an
+     ("南允市投资促进局",), (("nanchong", "南允市投资促进局"),)),
+    ("How did requests of the Changchun Education Bureau change from 2020 to 2023?", ("长春市教育局",), ()),
+    ("北京市科学技术萎员会2023年", ("北京市科学技术委员会",), (("北京市科学技术萎员会", "北京市科学技术委员会"),)),
+])
+def test_places_spelt_or_misprinted(text: str, agencies: tuple, misprints: tuple) -> None:
+    match = SPELT.match(text)
+    assert (match.agencies, match.misprints) == (agencies, misprints)
+
+
 def test_a_parent_place_before_a_name_stored_without_it_is_no_unexplained_word() -> None:
     query = understand("金华义乌卫健局2023年行政处罚决定多少件？", (), AgencyIndex(("义乌市卫生健康局",)))
     assert query.agencies == ("义乌市卫生健康局",) and query.unaccounted == () and query.ask is not None
