@@ -198,7 +198,8 @@ def _forms() -> tuple[tuple[re.Pattern[str], str], ...]:
 def named(text: str) -> Named | None:
     """The indicator `text` (a question in matching form, `ingest.normalize.fold`) names, with its span in
     `text`; the longest name said wins."""
-    lowered = text.lower()  # same length: spans index `text`
+    # lower-cased character by character, so that spans index `text` ("İ".lower() is two characters)
+    lowered = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
     taken: list[tuple[int, int]] = []
     found: Named | None = None
     for pattern, key in _forms():

@@ -22,6 +22,7 @@ from ingest.store import Store
 from qa.diff import CARRIED_OVER, diff, resolve_agency
 from qa.indicators import CATALOGUE, compute
 from tests.reportgen import AGENCIES, random_spec, render
+from tests.test_web import WAIT_MS, browser, served  # noqa: F401 (fixtures of the browser test)
 
 AGENCY = AGENCIES[4]
 EARLIER = ("（一）存在的主要问题", "政策解读形式较为单一。部分信息更新不够及时。", "（二）改进措施",
@@ -145,3 +146,27 @@ def test_real_reports_with_the_real_model(shared_corpus, tmp_path):
     assert any(not s.carried and "典型案例" in s.text for s in result.sentences)
     review = next(p for p in result.indicators if p.key == "review_correction")
     assert review.earlier.value == pytest.approx(100 / 11) and review.later.value == pytest.approx(50.0)
+
+
+@pytest.mark.browser
+def test_the_web_tab_shows_the_diff(served, browser, tmp_path):  # noqa: F811 (the imported fixtures)
+    """The 年度对比 tab fills its pickers from the store when opened and shows the Markdown diff."""
+    agency = AGENCIES[5]
+    files = [render(random_spec(agency, year, seed=5), "html", tmp_path / f"d{year}.html") for year in (2022, 2023)]
+    assert all(r.status == "added" for r in ingest(files, served.store))
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+    page = context.new_page()
+    try:
+        page.goto(served.url, wait_until="load")
+        page.get_by_role("tab", name="年度对比").click()
+        page.get_by_label("对比的机构").click()
+        page.get_by_role("option", name=agency, exact=True).click()
+        page.wait_for_function("() => document.querySelector('#diff-year2 input').value === '2023'",
+                               timeout=WAIT_MS)
+        page.locator("#diff-run").click()
+        page.wait_for_function("() => document.querySelector('#diff-output').innerText.includes('年 → ')",
+                               timeout=WAIT_MS)
+        text = page.locator("#diff-output").inner_text()
+        assert f"{agency}：2022年 → 2023年" in text and "实质公开率" in text
+    finally:
+        context.close()

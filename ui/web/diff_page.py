@@ -22,9 +22,9 @@ class DiffPage:
     def build(self, tab: gr.Tab) -> None:
         """Create the widgets inside the current Blocks context; `tab` is the tab they sit in."""
         with gr.Row():
-            self.agency = gr.Dropdown(label="机构", choices=[], elem_id="diff-agency")
-            self.first = gr.Dropdown(label="年份一", choices=[], elem_id="diff-year1")
-            self.second = gr.Dropdown(label="年份二", choices=[], elem_id="diff-year2")
+            self.agency = gr.Dropdown(label="对比的机构", choices=[], elem_id="diff-agency")
+            self.first = gr.Dropdown(label="对比年份一", choices=[], elem_id="diff-year1")
+            self.second = gr.Dropdown(label="对比年份二", choices=[], elem_id="diff-year2")
             self.run = gr.Button("对比", variant="primary", elem_id="diff-run")
         self.output = gr.Markdown(HINT, elem_id="diff-output")
         years = [self.first, self.second]
