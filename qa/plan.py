@@ -205,8 +205,12 @@ class _Planner:
             if not values:
                 return Refusal("no_report", asked=str(year), available=tuple(map(str, self._all_years())))
             ranked = sorted((v for v in values if v.computable), key=lambda v: v.value or 0.0, reverse=not q.lowest)
+            # the agencies a vague name fits (上海哪个部门) are each accounted for, those without that year's report too
+            absent = [IndicatorValue(q.indicator, a, year, None, problem="no_report", cell=f"{a} {year}")
+                      for a in q.candidates if not self.corpus.has(a, year)]
             return IndicatorResult(tuple(ranked), ranking=True, lowest=q.lowest, year=year,
-                                   skipped=tuple(v for v in values if not v.computable))
+                                   skipped=(*(v for v in values if not v.computable), *absent),
+                                   defaulted_year=not q.years and not q.year_offsets)
         values: list[IndicatorValue] = []
         for agency in q.agencies or self.corpus.agencies:
             years, absent = self._years_for(q, agency)

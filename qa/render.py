@@ -108,6 +108,7 @@ MESSAGES: dict[Language, dict[str, str]] = {
         "ind_skipped": "无法计算，未参与排名：{items}",
         "ind_skip_item": "{agency}（{why}）",
         "ind_change": "{later}年比{earlier}年变化 {change} 个百分点。",
+        "ind_rank_year": "（问题未指明年度，按资料库中最新的 {year} 年排名。）",
     },
     "en": {
         "empty": "The corpus holds no reports yet.",
@@ -185,6 +186,7 @@ MESSAGES: dict[Language, dict[str, str]] = {
         "ind_skipped": "Not computable, left out of the ranking: {items}",
         "ind_skip_item": "{agency} ({why})",
         "ind_change": "{later} against {earlier}: {change} percentage points.",
+        "ind_rank_year": "(No year given: ranking the corpus's latest year, {year}.)",
     },
 }
 
@@ -480,6 +482,8 @@ class _Renderer:
             name = self.indicator_name((result.values or result.skipped)[0].key)
             lines = [self.say("ind_rank_title", year=result.year, name=name,
                               order=self.m["ind_low" if result.lowest else "ind_high"])]
+            if result.defaulted_year:
+                lines.insert(0, self.say("ind_rank_year", year=result.year))
             lines += [self.say("ind_rank_row", rank=i + 1, agency=v.agency, value=self.indicator_value(v),
                                numbers=self.say("ind_div", a=self._side(v, "numerator", True),
                                                 b=self._side(v, "denominator", True)))

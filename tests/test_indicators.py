@@ -433,3 +433,11 @@ def test_every_year_of_one_agency(generated):
     years = sorted(y for a, y in specs if a == agency)
     assert answer.kind == "indicator" and [p[0] for p in answer.chart] == [str(y) for y in years], answer.answer
     assert "未指明年度" not in answer.answer
+
+
+@pytest.mark.shared
+def test_a_ranking_among_the_agencies_a_vague_name_fits(shared_store):
+    answer = Engine(shared_store).answer("上海哪个部门的实质公开率最高")
+    assert answer.kind == "rank" and [a for a, _ in answer.chart] == ["上海市人民政府办公厅"], answer.answer
+    # no year asked: the latest year; the other 上海 agency has no report of it and is named as left out
+    assert "2025" in answer.answer and "上海市科学技术委员会（需要" in answer.answer, answer.answer
