@@ -18,8 +18,12 @@ def read(store: Store, agency: str, year: int, ask: Ask) -> Reading:
     """The cells of `ask` in one report. A 2021 report answers 2019's single （六）其他处理 row with its three
     sub-rows, added up; a group total or a 总计 the report leaves zero while its parts are not is computed
     from the printed parts and says so."""
-    facts = store.facts(agency=agency, year=year, table=ask.table)
-    by_cell = {(f.row, f.column): f for f in facts}
+    return reading(store.facts(agency=agency, year=year, table=ask.table), agency, year, ask)
+
+
+def reading(facts: list[Fact], agency: str, year: int, ask: Ask) -> Reading:
+    """`read` over facts already fetched (those of `ask.table` in one report; other tables' are ignored)."""
+    by_cell = {(f.row, f.column): f for f in facts if f.table == ask.table}
     picked: list[Fact] = []
     missing: list[tuple[str, str]] = []
     computed = ask.is_group

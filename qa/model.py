@@ -13,7 +13,7 @@ from typing import Literal
 
 from ingest.model import Chunk, Fact
 
-AnswerKind = Literal["fact", "compare", "trend", "rank", "narrative", "refusal", "clarify"]
+AnswerKind = Literal["fact", "compare", "trend", "rank", "indicator", "narrative", "refusal", "clarify"]
 Operation = Literal["value", "compare", "trend", "rank", "total"]
 Language = Literal["zh", "en"]
 
@@ -58,6 +58,8 @@ class Query:
     unaccounted: tuple[str, ...] = ()  # content words no agency, year, row or column explains
     content: tuple[str, ...] = ()  # the words a relevant sentence should share (agency names left out)
     topic: tuple[str, ...] = ()  # the standard sections the question's topic is reported in (问题 → problems)
+    indicator: str = ""  # an indicator of qa/indicators.py's catalogue (实质公开率, correction rate): its key
+    lowest: bool = False  # a ranking asks for the lowest (最低, lowest) rather than the highest
 
     @property
     def ask(self) -> Ask | None:
@@ -181,7 +183,57 @@ class Clarify:
     readings: tuple[Reading, ...] = ()  # each candidate's value, when the question was about a cell
 
 
-Result = FactResult | Comparison | Series | Ranking | NarrativeResult | Refusal | Clarify
+@dataclass(frozen=True)
+class IndicatorInput:
+    """One term of an indicator's formula in one report: the cells it adds up and what they come to."""
+
+    name_zh: str  # how the formula names the term (予以公开, 复议总计)
+    name_en: str
+    part: Literal["numerator", "denominator"]
+    sign: int  # +1 added, -1 taken away
+    year: int
+    value: float | None
+    facts: tuple[Fact, ...]  # every cell read, cited
+    zeroed: tuple[Fact, ...] = ()  # blank cells a printed total proves to be 0 (an identity holds without them)
+    summed: bool = False  # a total the report leaves 0 or blank while its parts are not: their sum
+
+
+@dataclass(frozen=True)
+class IndicatorValue:
+    """One indicator of one report (qa/indicators.py), or why it cannot be computed."""
+
+    key: str  # the catalogue key
+    agency: str
+    year: int
+    value: float | None  # in percent; None when not computable
+    numerator: float | None = None
+    denominator: float | None = None
+    inputs: tuple[IndicatorInput, ...] = ()
+    problem: Literal["", "missing", "blank", "ambiguous", "not_number", "zero", "no_report"] = ""
+    cell: str = ""  # the cell (or report) that makes it not computable, labelled as printed
+    raw: str = ""  # what that cell prints
+    candidates: tuple[float, ...] = ()  # the values an ambiguous cell may be
+    facts: tuple[Fact, ...] = ()  # that cell, cited
+    inconsistent: bool = False  # a sum identity of an input's table is broken in the report
+
+    @property
+    def computable(self) -> bool:
+        return self.value is not None
+
+
+@dataclass(frozen=True)
+class IndicatorResult:
+    """An indicator for the reports asked (one agency's years, or several agencies), or ranked across agencies."""
+
+    values: tuple[IndicatorValue, ...]  # in the order asked; a ranking: computable ones, best first
+    ranking: bool = False
+    lowest: bool = False  # the ranking is lowest first
+    year: int | None = None  # the ranking's year
+    skipped: tuple[IndicatorValue, ...] = ()  # a ranking's agencies whose indicator is not computable
+    defaulted_year: bool = False
+
+
+Result = FactResult | Comparison | Series | Ranking | IndicatorResult | NarrativeResult | Refusal | Clarify
 
 
 # -- the answer as it reaches the user -------------------------------------------------------------------------

@@ -12,13 +12,15 @@ from dataclasses import dataclass, replace
 
 from ingest.normalize import fold
 from ingest.store import ReportInfo, Store
-from qa import compose, glossary
+from qa import compose, glossary, indicators
 from qa.agencies import AgencyIndex
 from qa.facts import read
 from qa.model import (
     Clarify,
     Comparison,
     FactResult,
+    IndicatorResult,
+    IndicatorValue,
     NarrativeResult,
     Query,
     Ranking,
@@ -81,6 +83,8 @@ class _Planner:
             return Clarify(q.candidates)
         if q.unaccounted and not q.narrative and (q.asks or q.quantity):
             return self._unaccounted(q)
+        if q.indicator:
+            return self._indicator(q)
         if q.narrative or not q.asks:
             return self._narrative(q)
         return self._facts(q)
@@ -188,6 +192,42 @@ class _Planner:
 
     def _all_years(self) -> list[int]:
         return sorted({r.year for r in self.corpus.reports})
+
+    # -- indicators computed from cells (qa/indicators.py) --------------------------------------------------
+
+    def _indicator(self, q: Query) -> Result:
+        """One indicator for the reports asked; ranked across agencies for 最高 / lowest; the agencies of the year
+        (or each one's latest report) when none is named."""
+        if q.operation in ("rank", "total") and not q.agencies:
+            agencies = q.candidates or self.corpus.agencies
+            year = q.years[0] if q.years else max(r.year for r in self.corpus.reports) + min(q.year_offsets, default=0)
+            values = [self._indicator_value(q.indicator, a, year) for a in agencies if self.corpus.has(a, year)]
+            if not values:
+                return Refusal("no_report", asked=str(year), available=tuple(map(str, self._all_years())))
+            ranked = sorted((v for v in values if v.computable), key=lambda v: v.value or 0.0, reverse=not q.lowest)
+            # the agencies a vague name fits (上海哪个部门) are each accounted for, those without that year's report too
+            absent = [IndicatorValue(q.indicator, a, year, None, problem="no_report", cell=f"{a} {year}")
+                      for a in q.candidates if not self.corpus.has(a, year)]
+            return IndicatorResult(tuple(ranked), ranking=True, lowest=q.lowest, year=year,
+                                   skipped=(*(v for v in values if not v.computable), *absent),
+                                   defaulted_year=not q.years and not q.year_offsets)
+        values: list[IndicatorValue] = []
+        for agency in q.agencies or self.corpus.agencies:
+            years, absent = self._years_for(q, agency)
+            if q.agencies and (absent or not years):
+                return Refusal("no_report", asked=f"{agency} {'、'.join(map(str, absent))}",
+                               available=tuple(map(str, self.corpus.years(agency))))
+            values += [self._indicator_value(q.indicator, agency, y) for y in sorted(years)]
+        if not values:
+            return self._no_report(q)
+        return IndicatorResult(tuple(values), defaulted_year=not q.years and not q.year_offsets)
+
+    def _indicator_value(self, key: str, agency: str, year: int) -> IndicatorValue:
+        ind = indicators.indicator(key)
+        previous = None
+        if ind.years_back and self.corpus.has(agency, year - ind.years_back):
+            previous = self.store.facts(agency=agency, year=year - ind.years_back)
+        return indicators.compute(ind, self.store.facts(agency=agency, year=year), previous, agency=agency, year=year)
 
     # -- narrative answers ---------------------------------------------------------------------------------
 

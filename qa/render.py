@@ -7,9 +7,11 @@ language added) in one place. Numbers arrive computed (qa/plan.py); this module 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 
 from ingest.format import identities, schema
 from ingest.normalize import bare_label, clean, simplify
+from qa import indicators
 from qa.facts import citation, fmt
 from qa.model import (
     AnswerEvent,
@@ -19,6 +21,8 @@ from qa.model import (
     Clarify,
     Comparison,
     FactResult,
+    IndicatorResult,
+    IndicatorValue,
     Language,
     NarrativeResult,
     Passage,
@@ -82,6 +86,29 @@ MESSAGES: dict[Language, dict[str, str]] = {
         "unit_件": " 件",
         "unit_万元": " 万元",
         "unit_元": " 元",
+        "ind_value": "{year}年，{agency}的{name}为 {value}。",
+        "ind_formula": "{name} = {words} = {numbers} = {value}",
+        "ind_div": "{a} ÷ {b}",
+        "ind_group": "（{x}）",
+        "ind_year": "{name}（{year}年）",
+        "ind_not": "{year}年，{agency}的{name}无法计算：{why}。",
+        "ind_missing": "报告中没有“{cell}”这一格",
+        "ind_blank": "“{cell}”一栏为空白（未填写，不视为 0）",
+        "ind_not_number": "“{cell}”一栏填写为“{raw}”，不是数字",
+        "ind_ambiguous": "“{cell}”无法确定（原文“{raw}”，可能为 {options}）",
+        "ind_zero": "分母（{cell}）为 0",
+        "ind_no_report": "需要 {cell} 年的报告，资料库中没有",
+        "ind_zeroed": "（“{cells}”在报告中为空白；其所在合计已由其他各项凑足，按勾稽关系为 0。）",
+        "ind_summed": "（“{name}”报告印为 0 或空白，与其各项不符；此处为各项之和。）",
+        "ind_inconsistent": "（注意：所用表格的勾稽关系在报告中不成立，数值按原文引用。）",
+        "ind_rank_title": "{year}年{name}排名（{order}）：",
+        "ind_high": "从高到低",
+        "ind_low": "从低到高",
+        "ind_rank_row": "{rank}. {agency}：{value}（{numbers}）",
+        "ind_skipped": "无法计算，未参与排名：{items}",
+        "ind_skip_item": "{agency}（{why}）",
+        "ind_change": "{later}年比{earlier}年变化 {change} 个百分点。",
+        "ind_rank_year": "（问题未指明年度，按资料库中最新的 {year} 年排名。）",
     },
     "en": {
         "empty": "The corpus holds no reports yet.",
@@ -136,6 +163,30 @@ MESSAGES: dict[Language, dict[str, str]] = {
         "unit_件": "",
         "unit_万元": " (10,000 yuan)",
         "unit_元": " yuan",
+        "ind_value": "In {year}, {agency}'s {name} was {value}.",
+        "ind_formula": "{name} = {words} = {numbers} = {value}",
+        "ind_div": "{a} / {b}",
+        "ind_group": "({x})",
+        "ind_year": "{name} ({year})",
+        "ind_not": "In {year}, {agency}'s {name} cannot be computed: {why}.",
+        "ind_missing": "the report has no \"{cell}\" cell",
+        "ind_blank": "the \"{cell}\" cell is blank (not filled in; not taken as 0)",
+        "ind_not_number": "the \"{cell}\" cell reads \"{raw}\", which is not a number",
+        "ind_ambiguous": "the \"{cell}\" cell cannot be read with certainty (printed \"{raw}\"; could be {options})",
+        "ind_zero": "the denominator ({cell}) is 0",
+        "ind_no_report": "it needs the {cell} report, which the corpus does not hold",
+        "ind_zeroed": (" (\"{cells}\" is blank in the report; the total it belongs to is made up by the other "
+                       "parts, so it is 0.)"),
+        "ind_summed": " (The report prints \"{name}\" as 0 or blank, contradicting its parts; this is their sum.)",
+        "ind_inconsistent": " (Note: a sum identity of the tables used is broken in the report; values as printed.)",
+        "ind_rank_title": "{year} ranking by {name} ({order}):",
+        "ind_high": "highest first",
+        "ind_low": "lowest first",
+        "ind_rank_row": "{rank}. {agency}: {value} ({numbers})",
+        "ind_skipped": "Not computable, left out of the ranking: {items}",
+        "ind_skip_item": "{agency} ({why})",
+        "ind_change": "{later} against {earlier}: {change} percentage points.",
+        "ind_rank_year": "(No year given: ranking the corpus's latest year, {year}.)",
     },
 }
 
@@ -175,6 +226,8 @@ class _Renderer:
             return self._series(result)
         if isinstance(result, Ranking):
             return self._ranking(result)
+        if isinstance(result, IndicatorResult):
+            return self._indicators(result)
         if isinstance(result, NarrativeResult):
             return self._narrative(result)
         if isinstance(result, Clarify):
@@ -362,6 +415,103 @@ class _Renderer:
         cites = [citation(f) for r in result.readings for f in r.facts]
         return self._emit("rank", text, cites, value, points)
 
+    # -- indicators ---------------------------------------------------------------------------------------------
+
+    def indicator_value(self, v: IndicatorValue) -> str:
+        """An indicator's value as shown: 45.87%, +169.14% for a change."""
+        ind = indicators.indicator(v.key)
+        if v.value is None:
+            return "—"
+        sign = "+" if ind.signed and v.value > 0 else ""
+        return f"{sign}{v.value:.2f}{'%' if ind.percent else ''}"
+
+    def indicator_name(self, key: str) -> str:
+        ind = indicators.indicator(key)
+        return ind.zh if self.lang == "zh" else ind.en
+
+    def _side(self, v: IndicatorValue, part: str, with_numbers: bool) -> str:
+        ind = indicators.indicator(v.key)
+        terms = ind.numerator if part == "numerator" else ind.denominator
+        if with_numbers:
+            words = [fmt(i.value or 0.0) for i in v.inputs if i.part == part]
+            text = indicators.expression(terms, self.lang, words)
+        else:
+            named = [replace(t, zh=self.say("ind_year", name=t.zh, year=v.year + t.year_offset),
+                             en=self.say("ind_year", name=t.en, year=v.year + t.year_offset))
+                     if ind.years_back else t for t in terms]
+            text = indicators.expression(named, self.lang)
+        return self.say("ind_group", x=text) if len(terms) > 1 else text
+
+    def formula_words(self, v: IndicatorValue) -> str:
+        """The formula in words: 实质公开率 = （予以公开 + 部分公开） ÷ 办理结果总计 × 100%."""
+        words = self.say("ind_div", a=self._side(v, "numerator", False), b=self._side(v, "denominator", False))
+        suffix = " × 100%" if indicators.indicator(v.key).percent else ""
+        return f"{self.indicator_name(v.key)} = {words}{suffix}"
+
+    def formula(self, v: IndicatorValue) -> str:
+        """The formula with the numbers: … = （40 + 10） ÷ 109 = 45.87%."""
+        numbers = self.say("ind_div", a=self._side(v, "numerator", True), b=self._side(v, "denominator", True))
+        return f"{self.formula_words(v)} = {numbers} = {self.indicator_value(v)}"
+
+    def why_not(self, v: IndicatorValue) -> str:
+        options = (" 或 " if self.lang == "zh" else " or ").join(fmt(c) for c in v.candidates)
+        return self.say(f"ind_{v.problem}", cell=v.cell, raw=v.raw, options=options)
+
+    def _indicator_notes(self, v: IndicatorValue) -> str:
+        notes = ""
+        zeroed = [indicators.cell_label(f.table, f.row, f.column) for i in v.inputs for f in i.zeroed]
+        if zeroed:
+            notes += self.say("ind_zeroed", cells="”“".join(zeroed) if self.lang == "zh" else '", "'.join(zeroed))
+        for i in v.inputs:
+            if i.summed:
+                notes += self.say("ind_summed", name=i.name_zh if self.lang == "zh" else i.name_en)
+        if v.inconsistent:
+            notes += self.say("ind_inconsistent")
+        return notes
+
+    def indicator_sentence(self, v: IndicatorValue) -> str:
+        where = {"year": v.year, "agency": v.agency, "name": self.indicator_name(v.key)}
+        if v.value is None:
+            return self.say("ind_not", why=self.why_not(v), **where)
+        return (self.say("ind_value", value=self.indicator_value(v), **where) + "\n" + self.formula(v)
+                + self._indicator_notes(v))
+
+    def _indicators(self, result: IndicatorResult) -> Iterator[AnswerEvent]:
+        cites = [citation(f) for v in (*result.values, *result.skipped) for f in _indicator_facts(v)]
+        if result.ranking:
+            name = self.indicator_name((result.values or result.skipped)[0].key)
+            lines = [self.say("ind_rank_title", year=result.year, name=name,
+                              order=self.m["ind_low" if result.lowest else "ind_high"])]
+            if result.defaulted_year:
+                lines.insert(0, self.say("ind_rank_year", year=result.year))
+            lines += [self.say("ind_rank_row", rank=i + 1, agency=v.agency, value=self.indicator_value(v),
+                               numbers=self.say("ind_div", a=self._side(v, "numerator", True),
+                                                b=self._side(v, "denominator", True)))
+                      for i, v in enumerate(result.values)]
+            if result.values:
+                lines.append(self.formula_words(result.values[0]))
+            if result.skipped:
+                lines.append(self.say("ind_skipped", items=self._join(
+                    [self.say("ind_skip_item", agency=v.agency, why=self.why_not(v)) for v in result.skipped])))
+            top = result.values[0] if result.values else None
+            points = tuple((v.agency, v.value or 0.0) for v in result.values)
+            return self._emit("rank", "\n".join(lines), cites, self.indicator_value(top) if top else None, points)
+        lines = [self.indicator_sentence(v) for v in result.values]
+        a, b = (*result.values, None, None)[:2]
+        if (len(result.values) == 2 and a and b and a.agency == b.agency and a.value is not None
+                and b.value is not None):
+            later, earlier = (a, b) if a.year > b.year else (b, a)
+            lines.append(self.say("ind_change", later=later.year, earlier=earlier.year,
+                                  change=f"{(later.value or 0.0) - (earlier.value or 0.0):+.2f}"))
+        first = result.values[0]
+        text = "\n".join(lines)
+        if result.defaulted_year and len(result.values) == 1:
+            text = self.say("defaulted_year", agency=first.agency, year=first.year) + text
+        value = self.indicator_value(first) if first.value is not None else None
+        points = tuple((f"{v.agency} {v.year}" if len({x.agency for x in result.values}) > 1 else str(v.year),
+                        v.value) for v in result.values if v.value is not None) if len(result.values) > 1 else ()
+        return self._emit("indicator", text, cites, value, points)
+
     def _narrative(self, result: NarrativeResult) -> Iterator[AnswerEvent]:
         lines = []
         if result.unmentioned and self.m["unmentioned"]:
@@ -397,6 +547,15 @@ class _Renderer:
     def _no_cell(self, readings: Sequence[Reading]) -> str:
         where = self._join([f"{r.agency} {r.year}" for r in readings])
         return self.say("no_cell", where=where, label=self.label(readings[0].ask) if readings else "")
+
+
+def _indicator_facts(v: IndicatorValue) -> list:
+    """Every input cell of an indicator (and the cell that stops it), each once, in formula order."""
+    out = []
+    for f in (*(f for i in v.inputs for f in i.facts), *v.facts):
+        if f not in out:
+            out.append(f)
+    return out
 
 
 def _common_en(descriptions: Sequence[str]) -> str:

@@ -18,7 +18,7 @@ from functools import cache
 
 from ingest.names import place_words_before
 from ingest.normalize import fold
-from qa import glossary
+from qa import glossary, indicators
 from qa.agencies import AgencyIndex, AgencyMatch
 from qa.compose import content_words, topic_sections
 from qa.metrics import Metric, MetricMatcher
@@ -119,6 +119,12 @@ class _Said:
     unaccounted: tuple[str, ...] = ()
     content: tuple[str, ...] = ()
     topic: tuple[str, ...] = ()
+    indicator: str = ""  # a catalogue key (qa/indicators.py)
+    lowest: bool = False
+
+
+# A ranking that asks for the bottom of the order ("哪个部门纠错率最低", "the lowest correction rate").
+_LOWEST = re.compile(r"最低|最少|最小|倒数|lowest|least|smallest|fewest|\bbottom\b|\bworst\b")
 
 
 @cache
@@ -169,12 +175,17 @@ def _parse(text: str, index: AgencyIndex, matcher: MetricMatcher) -> _Said:
     rest = _without(norm, agencies)
     years, offsets, year_range = years_in(norm)
     rest = _SINGLE.sub(" ", rest)
+    # An indicator (实质公开率, correction rate) is computed from several cells: its name explains its words, and
+    # no single cell is looked for (qa/indicators.py).
+    named = indicators.named(rest)
+    if named:
+        rest = rest[: named.start] + " " + rest[named.end :]
     operation = next((op for op, cue in _CUES.items() if cue.search(rest)), None)
     if len(years) + len(offsets) >= 2 or len(agencies.agencies) >= 2:
         # "change from 2023 to 2025": the comparison's words name no column (本年增/减 is not asked)
         rest = _CUES["compare"].sub(" ", rest)
     prose = bool(_PROSE_NUMBERS.search(rest))
-    metrics = () if prose else _metrics(rest, matcher)
+    metrics = () if prose or named else _metrics(rest, matcher)
     things = glossary.things_named(rest)
     # "satisfaction rate" shares "public" with 要求提供公开出版物, and "new-media accounts" shares "new" with
     # 本年新收: when more of a question's words name something else, no cell answers it (not even a near one).
@@ -183,19 +194,19 @@ def _parse(text: str, index: AgencyIndex, matcher: MetricMatcher) -> _Said:
     if elsewhere:
         metrics = ()
     quantity = bool(_QUANTITY.search(rest))
-    narrative = _asks_narrative(rest, metrics[0] if metrics else None, matcher)
+    narrative = _asks_narrative(rest, metrics[0] if metrics else None, matcher) and not named
     comparing = len(years) + len(offsets) >= 2 or len(agencies.agencies) >= 2
     if comparing and metrics:
         narrative = False  # "how did X change from 2021 to 2023" compares a cell, it asks for no paragraph
     if (len(metrics) == 1 and not quantity and not comparing and _BREAKDOWN.search(rest)
             and (parts := matcher.breakdown(metrics[0]))):
         metrics, narrative = parts, False  # 行政复议的结果如何: the block's cells, not a paragraph
-    if not metrics and not elsewhere and not narrative and not things and len(content_words(rest)) >= 2:
+    if not metrics and not named and not elsewhere and not narrative and not things and len(content_words(rest)) >= 2:
         found = matcher.match_by_embedding(rest)
         metrics = (found,) if found else ()
-    named = agencies.agencies or agencies.candidates or agencies.unknown
+    said_agency = agencies.agencies or agencies.candidates or agencies.unknown
     return _Said(
-        agencies=agencies.agencies if named else None,
+        agencies=agencies.agencies if said_agency else None,
         candidates=agencies.candidates,
         unknown=agencies.unknown,
         misprints=agencies.misprints,
@@ -205,15 +216,18 @@ def _parse(text: str, index: AgencyIndex, matcher: MetricMatcher) -> _Said:
         metrics=metrics,
         operation=operation,
         narrative=narrative and not quantity,
-        quantity=quantity,
+        quantity=quantity or bool(named),
         percent=bool(_PERCENT.search(rest)),
         ahead=bool(_AHEAD.search(rest)),
         base_agency=_base_agency(norm, agencies),
         unaccounted=tuple(w for w in _unaccounted(_without_cues(rest), metrics, matcher)
-                          if not any(w in name for name in (*agencies.agencies, *agencies.candidates)))
-        + tuple(m.group() for m in _RATIO.finditer(rest) if not comparing),
+                          if not any(w in name for name in (*agencies.agencies, *agencies.candidates))
+                          and not (named and _RATIO.search(w)))  # an indicator is a ratio: 比例 says so
+        + tuple(m.group() for m in _RATIO.finditer(rest) if not comparing and not named),
         content=tuple(sorted(content_words(rest))),
         topic=topic_sections(norm),
+        indicator=named.key if named else "",
+        lowest=bool(_LOWEST.search(rest)),
     )
 
 
@@ -326,6 +340,9 @@ def _merge(before: _Said, now: _Said, text: str, matcher: MetricMatcher) -> _Sai
         metrics=metrics,
         operation=operation,
         narrative=now.narrative or (not metrics and before.narrative),
+        # 那2023年呢 after an indicator question asks for the same indicator
+        indicator=now.indicator or (before.indicator if not now.metrics and not now.narrative else ""),
+        lowest=now.lowest or (before.lowest and not now.metrics and not now.indicator),
     )
 
 
@@ -388,4 +405,6 @@ def _query(question: str, said: _Said) -> Query:
         unaccounted=said.unaccounted,
         content=said.content,
         topic=said.topic,
+        indicator=said.indicator,
+        lowest=said.lowest,
     )

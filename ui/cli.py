@@ -225,6 +225,28 @@ def ask(question: str, as_json: bool, agency: str | None, year: int | None) -> N
                 click.echo(f"  [{c.agency} {c.year}] {where} = {c.cell!r} ({c.source}, p.{c.page or '-'})")
 
 
+@cli.command()
+@click.argument("agency")
+@click.argument("year1", type=int)
+@click.argument("year2", type=int)
+@click.option("--json", "as_json", is_flag=True, help="JSON instead of Markdown")
+def diff(agency: str, year1: int, year2: int, as_json: bool) -> None:
+    """Compare one agency's reports of two years: changed cells, indicators side by side, and the sentences of
+    存在的主要问题及改进情况 new this year or carried over. AGENCY may be written as in a question."""
+    from qa.diff import diff as run
+    from qa.diff import resolve_agency
+
+    store = _store()
+    name = resolve_agency(store, agency)
+    have = sorted(r.year for r in store.reports() if r.agency == name)
+    absent = [y for y in (year1, year2) if y not in have]
+    if absent:
+        raise click.ClickException(f"no {name} report of {', '.join(map(str, absent))} in the store "
+                                   f"(it holds: {', '.join(map(str, have))})")
+    result = run(store, name, year1, year2)
+    click.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=1) if as_json else result.to_markdown())
+
+
 @cli.command(name="eval")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="scores and failures as JSON instead of Markdown")

@@ -24,6 +24,7 @@ from qa import Engine
 from ui.web.api import api_routes
 from ui.web.chat_page import ChatPage
 from ui.web.corpus_page import CorpusPage, prune_uploads
+from ui.web.diff_page import DiffPage
 from ui.web.guard import FailedLogins, HostGuard, LoginThrottle, host_names, is_loopback
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,8 @@ def build_app(store: Store, engine: Engine) -> gr.Blocks:
                 chat.build()
             with gr.Tab("报告库", id="corpus"):
                 corpus.build()
+            with gr.Tab("年度对比", id="diff") as diff_tab:
+                DiffPage(store).build(diff_tab)
         filters = [chat.agency, chat.year]
         corpus.changed.change(chat.refresh_filters, filters, filters, queue=False, api_visibility="private")
         demo.load(chat.refresh_filters, filters, filters, queue=False, api_visibility="private")
