@@ -13,7 +13,7 @@ from typing import Literal
 
 from ingest.model import Chunk, Fact
 
-AnswerKind = Literal["fact", "compare", "trend", "rank", "narrative", "refusal", "clarify"]
+AnswerKind = Literal["fact", "compare", "trend", "rank", "narrative", "refusal", "clarify", "audit"]
 Operation = Literal["value", "compare", "trend", "rank", "total"]
 Language = Literal["zh", "en"]
 
@@ -58,6 +58,7 @@ class Query:
     unaccounted: tuple[str, ...] = ()  # content words no agency, year, row or column explains
     content: tuple[str, ...] = ()  # the words a relevant sentence should share (agency names left out)
     topic: tuple[str, ...] = ()  # the standard sections the question's topic is reported in (问题 → problems)
+    audit: bool = False  # asks whether a report contradicts itself (有没有数据前后不一致的地方): qa/audit.py
 
     @property
     def ask(self) -> Ask | None:
@@ -181,7 +182,17 @@ class Clarify:
     readings: tuple[Reading, ...] = ()  # each candidate's value, when the question was about a cell
 
 
-Result = FactResult | Comparison | Series | Ranking | NarrativeResult | Refusal | Clarify
+@dataclass(frozen=True)
+class AuditResult:
+    """The audit of one report (qa/audit.py): its findings, most serious first."""
+
+    agency: str
+    year: int
+    findings: tuple  # of qa.audit.Finding (typed there: qa.audit imports this module)
+    defaulted_year: bool = False  # no year was asked: the latest report was audited
+
+
+Result = FactResult | Comparison | Series | Ranking | NarrativeResult | Refusal | Clarify | AuditResult
 
 
 # -- the answer as it reaches the user -------------------------------------------------------------------------

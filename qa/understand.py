@@ -74,6 +74,9 @@ _AHEAD = re.compile(r"计划|打算|下一步|今后|明年|plan|next year|inten
 _RATIO = re.compile(r"占比|比例|比重|所占|百分比")
 # The change asked as a share of the base ("增长了百分之多少", "by what percentage").
 _PERCENT = re.compile(r"百分之|百分比|增长率|增幅|降幅|percentage|percent")
+# Whether a report contradicts itself: answered from the audit's findings (qa/audit.py), not from a cell.
+_AUDIT = re.compile(r"不一致|一致吗|是否一致|矛盾|对不上|不吻合|不相符|有出入|勾稽|inconsisten|contradict|discrepan|"
+                    r"mismatch|(?:do not|don't|doesn't|does not) add up")
 _FOLLOW_COLUMN = re.compile(r"^(?:那|那么|按|and|what about|how about|by)\b|呢[?？]?$", re.IGNORECASE)
 # Several quantities in one question: clauses of their own ("收到多少申请？其中自然人多少？"), or names joined
 # before 分别 / respectively ("予以公开和不予公开分别是多少").
@@ -118,6 +121,7 @@ class _Said:
     unaccounted: tuple[str, ...] = ()
     content: tuple[str, ...] = ()
     topic: tuple[str, ...] = ()
+    audit: bool = False
 
 
 @cache
@@ -213,6 +217,7 @@ def _parse(text: str, index: AgencyIndex, matcher: MetricMatcher) -> _Said:
         + tuple(m.group() for m in _RATIO.finditer(rest) if not comparing),
         content=tuple(sorted(content_words(rest))),
         topic=topic_sections(norm),
+        audit=bool(_AUDIT.search(rest)),
     )
 
 
@@ -385,4 +390,5 @@ def _query(question: str, said: _Said) -> Query:
         unaccounted=said.unaccounted,
         content=said.content,
         topic=said.topic,
+        audit=said.audit,
     )
