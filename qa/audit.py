@@ -33,7 +33,7 @@ from ingest.format import identities, infer, schema
 from ingest.format.layout import PARTS, expected_cells
 from ingest.format.template import T2019, T2021, Template
 from ingest.model import Chunk, Fact
-from ingest.normalize import clean, fold
+from ingest.normalize import bare_label, clean, fold
 from ingest.store import Store
 from qa.facts import citation, fmt
 from qa.model import Citation
@@ -176,19 +176,26 @@ def sentences(chunks: Iterable[Chunk]) -> list[tuple[str, Chunk]]:
         joined = ""
         for line in body.split("\n"):
             line = line.strip()
-            if (joined and not joined.endswith(("。", "；", "！", "？", ";", "!", "?")) and not _HEAD.match(line)
-                    and not _HEAD.match(joined.rsplit("\n", 1)[-1])):
-                joined += line
+            last = joined.rsplit("\n", 1)[-1]
+            if (len(last) >= _WRAPPED and not last.endswith(("。", "；", "！", "？", ";", "!", "?"))
+                    and not _HEAD.match(line) and not _HEAD.match(last)):
+                joined += line  # a line the page width broke (PDF), not a table cell on its own line
             else:
                 joined += "\n" + line
         for sentence in re.findall(r"[^。；！？!?\n]+[。；！？!?]?", joined):
             sentence = sentence.strip()
+            if _TABULAR.search(fold(clean(sentence))):
+                continue  # a table's text among the prose (a header, a row of numbers): no sentence
             if len(sentence) >= 4 and (chunk.section, sentence) not in seen:
                 seen.add((chunk.section, sentence))
                 out.append((sentence, chunk))
     return out
 
 
+_WRAPPED = 16  # a line this long that ends mid-sentence was broken by the page width
+# A table's header words, a row of bare numbers, Markdown cell bars: table text, not prose.
+_HEADERS = {bare_label(w) for t in schema.TABLE2 for c in t.columns for w in (c.label, c.label_2019, *c.aliases) if w}
+_TABULAR = re.compile("|".join(map(re.escape, sorted(_HEADERS))) + r"|信息内容|\d\s+\d+\s+\d|\|")
 _HEAD = re.compile(r"^(?:[（(][一二三四五六七八九十]+[)）]|[一二三四五六七八九十]+、|\d+[.、])")
 
 
@@ -452,6 +459,8 @@ def _completeness(facts: list[Fact], rid: str, agency: str, year: int) -> list[F
         spec = schema.table(part)
         present = [have[k] for k in expected if k in have]
         if not present:
+            if not all(expected_cells(part, t) for t in {f.template for f in facts}):
+                continue  # a mixed report is not missing the 2019-only 第二十条第（九）项
             out.append(Finding(rid, agency, year, "completeness", "table-missing", "warning",
                                f"未找到标准表格“{spec.title}”（报告可能缺少该表，或该表无法读取）。",
                                f"The standard table {spec.title} ({spec.en}) was not found (missing from the "
@@ -482,8 +491,9 @@ def _completeness(facts: list[Fact], rid: str, agency: str, year: int) -> list[F
 
 
 def _template(facts: Sequence[Fact]) -> Template | None:
-    """The template most parts of the tables show (one vote per part, as `checks.coverage` counts)."""
-    return infer.majority(t for _, t in sorted({(f.table, f.template) for f in facts}))
+    """The report's format version as ingest decides it: Table 2's headers first, then the majority."""
+    proactive = [f.template for f in facts if schema.BY_KEY[f.table].section == "proactive"]
+    return infer.majority(proactive or [f.template for f in facts])
 
 
 def _cell_name(table: str, row: str, column: str) -> str:
