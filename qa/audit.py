@@ -37,6 +37,7 @@ from ingest.normalize import bare_label, clean, fold
 from ingest.store import Store
 from qa.facts import citation, fmt
 from qa.model import Citation
+from qa.render import display
 
 Kind = Literal["identity", "prose-vs-table", "completeness"]
 Severity = Literal["error", "warning", "info"]
@@ -84,6 +85,7 @@ class _Quantity:
 
     key: str
     label: str  # as the finding names it
+    en: str
     table: str
     rows: tuple[str, ...]
     columns: tuple[str, ...]
@@ -96,24 +98,32 @@ class _Quantity:
 # Table 3 rows and groups, named as the format labels them and as prose words them.
 _TOTAL = ("total",)
 _QUANTITIES: tuple[_Quantity, ...] = (
-    _Quantity("new", "本年新收申请", _T3, ("new",), _TOTAL, r"收到|新收|受理|接收|接到|收悉", 1, "申请", "件份项个条"),
-    _Quantity("carried_over", "上年结转申请", _T3, ("carried_over",), _TOTAL, r"上一?年度?结转", 3),
-    _Quantity("total_handled", "办理结果总计", _T3, ("total_handled",), _TOTAL, r"办结|办理|答复", 1, "申请"),
-    _Quantity("carried_forward", "结转下年度继续办理", _T3, ("carried_forward",), _TOTAL,
+    _Quantity("new", "本年新收申请", "new requests received", _T3, ("new",), _TOTAL,
+              r"收到|新收|受理|接收|接到|收悉", 1, "申请", "件份项个条"),
+    _Quantity("carried_over", "上年结转申请", "requests carried over", _T3, ("carried_over",), _TOTAL,
+              r"上一?年度?结转", 3),
+    _Quantity("total_handled", "办理结果总计", "requests handled (total)", _T3, ("total_handled",), _TOTAL,
+              r"办结|办理|答复", 1, "申请"),
+    _Quantity("carried_forward", "结转下年度继续办理", "requests carried forward", _T3, ("carried_forward",), _TOTAL,
               r"结转(?:到|至)?下一?年度?|转(?:到|至|入)?下一?年度?|顺延(?:到|至)?下一?年度?", 3),
-    _Quantity("granted_or_partly", "予以公开及部分公开", _T3, ("granted", "partly_granted"), _TOTAL,
-              r"予以公开(?:及|和|与|、)部分公开", 4),
-    _Quantity("granted", "予以公开", _T3, ("granted",), _TOTAL, r"予以公开|同意公开|全部公开", 3),
-    _Quantity("partly_granted", "部分公开", _T3, ("partly_granted",), _TOTAL, r"部分公开|区分处理", 3),
-    _Quantity("withheld", "不予公开", _T3, _rows_under("不予公开"), _TOTAL, r"不予公开", 3),
-    _Quantity("unavailable", "无法提供", _T3, _rows_under("无法提供"), _TOTAL, r"无法提供", 3),
-    _Quantity("not_handled", "不予处理", _T3, _rows_under("不予处理"), _TOTAL, r"不予处理", 3),
-    _Quantity("other_handling", "其他处理", _T3, ("other_handling", *_rows_under("其他处理")), _TOTAL, r"其他处理", 3),
+    _Quantity("granted_or_partly", "予以公开及部分公开", "requests granted in full or in part", _T3,
+              ("granted", "partly_granted"), _TOTAL, r"予以公开(?:及|和|与|、)部分公开", 4),
+    _Quantity("granted", "予以公开", "requests granted", _T3, ("granted",), _TOTAL,
+              r"予以公开|同意公开|全部公开", 3),
+    _Quantity("partly_granted", "部分公开", "requests partly granted", _T3, ("partly_granted",), _TOTAL,
+              r"部分公开|区分处理", 3),
+    _Quantity("withheld", "不予公开", "requests withheld", _T3, _rows_under("不予公开"), _TOTAL, r"不予公开", 3),
+    _Quantity("unavailable", "无法提供", "requests unable to provide", _T3, _rows_under("无法提供"), _TOTAL,
+              r"无法提供", 3),
+    _Quantity("not_handled", "不予处理", "requests not processed", _T3, _rows_under("不予处理"), _TOTAL,
+              r"不予处理", 3),
+    _Quantity("other_handling", "其他处理", "requests otherwise handled", _T3,
+              ("other_handling", *_rows_under("其他处理")), _TOTAL, r"其他处理", 3),
     # Table 4: the cases of each kind, whatever their outcome.
-    _Quantity("review", "行政复议", _T4, ("cases",), ("review_total",), r"行政复议|(?<!行政)复议(?:案件|申请)", 3,
-              "", "件份项个条起宗"),
-    _Quantity("suits", "行政诉讼", _T4, ("cases",), ("suit_direct_total", "suit_after_review_total"),
-              r"行政诉讼|(?<!行政)诉讼", 3, "", "件份项个条起宗"),
+    _Quantity("review", "行政复议", "administrative reconsideration cases", _T4, ("cases",), ("review_total",),
+              r"行政复议|(?<!行政)复议(?:案件|申请)", 3, "", "件份项个条起宗"),
+    _Quantity("suits", "行政诉讼", "administrative lawsuits", _T4, ("cases",),
+              ("suit_direct_total", "suit_after_review_total"), r"行政诉讼|(?<!行政)诉讼", 3, "", "件份项个条起宗"),
 )
 _BY_KEY = {q.key: q for q in _QUANTITIES}
 _ZERO_QUANTITIES = ("new", "review", "suits")
@@ -130,6 +140,7 @@ _CLAUSE = re.compile(r"[,;:()。!?，；：（）！？\n]")
 # The sentence limits what it counts to part of what the table counts.
 _SCOPE = re.compile(r"代表|本级|本部门|机关本级|网上|在线|网络|信函|邮寄|当面|传真|电子邮件|政务服务|热线|"
                     r"全区|全县|全市|全省|各级|各单位|系统内|含|包括|涉及")
+_OUTCOME = re.compile(r"纠错|纠正|败诉|胜诉|维持|撤销|驳回")  # one outcome of review or suits, not their count
 _ZERO = re.compile(r"(?:未|没有|无)(?:发生|收到|接到|产生|受理)?")
 _NOT_ZERO = re.compile(r"纠错|纠正|败诉|撤销|追究|追责|问责|\d")
 
@@ -154,6 +165,7 @@ class Statement:
 
     quantity: str  # _Quantity key, or "t2:<table>/<row>/<column>"
     label: str
+    en: str
     table: str
     rows: tuple[str, ...]
     columns: tuple[str, ...]
@@ -235,9 +247,11 @@ def _table3_4(text: str, sentence: str, chunk: Chunk) -> list[Statement]:
                 continue
             if quantity.needs and quantity.needs not in text:
                 continue
+            if quantity.table == _T4 and _OUTCOME.search(clause):
+                continue  # 被复议纠错 1 件 counts one outcome, not the cases
             last = quantity
             columns = applicant or quantity.columns
-            out.append(Statement(quantity.key, quantity.label, quantity.table, quantity.rows, columns,
+            out.append(Statement(quantity.key, quantity.label, quantity.en, quantity.table, quantity.rows, columns,
                                  float(number.group(1).replace(",", "")), sentence, chunk,
                                  scope if applicant is None else ()))
     return out
@@ -273,8 +287,10 @@ def _table2(text: str, sentence: str, chunk: Chunk, template: Template | None) -
                     continue
             else:
                 column = "decisions"
-            printed = schema.table(table).row(row).printed(template or T2021)
-            out.append(Statement(f"t2:{table}/{row}/{column}", printed, table, (row,), (column,),
+            spec = schema.table(table)
+            en = f"{spec.row(row).en.split(',')[0]} ({spec.column(column).en})"
+            printed = spec.row(row).printed(template or T2021)
+            out.append(Statement(f"t2:{table}/{row}/{column}", printed, en, table, (row,), (column,),
                                  float(m.group(1)), sentence, chunk))
     return out
 
@@ -311,7 +327,7 @@ def _zeros(text: str, sentence: str, chunk: Chunk) -> list[Statement]:
                     continue
             elif not re.search(q.cue, rest):
                 continue
-            out.append(Statement(q.key, q.label, q.table, q.rows, q.columns, 0.0, sentence, chunk, zero=True))
+            out.append(Statement(q.key, q.label, q.en, q.table, q.rows, q.columns, 0.0, sentence, chunk, zero=True))
     return out
 
 
@@ -387,11 +403,13 @@ def _compare(st: Statement, facts: dict[tuple[str, str, str], Fact], rid: str, a
     if value is None or value == st.value:
         return None
     alternatives = _alternatives(st, facts)
-    column = "" if st.columns in (_TOTAL, _BY_KEY.get(st.quantity, st).columns) else "（" + "、".join(
-        schema.table(st.table).column(c).label for c in st.columns) + "）"
+    default = _BY_KEY[st.quantity].columns if st.quantity in _BY_KEY else st.columns
+    applicants = [schema.table(st.table).column(c) for c in st.columns] if st.columns != default else []
+    column = "（" + "、".join(c.label for c in applicants) + "）" if applicants else ""
+    column_en = " (" + ", ".join(c.en.split(",")[0] for c in applicants) + ")" if applicants else ""
     stated = "未发生 / 无" if st.zero else fmt(st.value)
     zh = f"正文称{st.label}{column}为 {stated}，表格为 {fmt(value)}"
-    en = f"the prose states {st.label}{column} = {stated if not st.zero else 'none'}, the table {fmt(value)}"
+    en = f"the prose states {st.en}{column_en}: {'none' if st.zero else fmt(st.value)}, the table {fmt(value)}"
     own = [a for a in alternatives if a[0] == _OWN_PARTS]
     if own:  # the prose agrees with the applicant cells; the printed 总计 contradicts its own row
         zh += f"；表中各类申请人之和为 {fmt(st.value)}，与正文一致，是表格的总计栏与之不符"
@@ -417,8 +435,6 @@ def _compare(st: Statement, facts: dict[tuple[str, str, str], Fact], rid: str, a
 
 
 def _prose_citation(st: Statement) -> Citation:
-    from qa.render import display  # render imports this module's results; imported late to keep the order free
-
     c = st.chunk
     return Citation(report_id=c.report_id, agency=c.agency, year=c.year, source=c.source,
                     section=display(c.section), page=c.page, snippet=st.sentence)
