@@ -13,7 +13,7 @@ from typing import Literal
 
 from ingest.model import Chunk, Fact
 
-AnswerKind = Literal["fact", "compare", "trend", "rank", "indicator", "narrative", "refusal", "clarify"]
+AnswerKind = Literal["fact", "compare", "trend", "rank", "indicator", "narrative", "refusal", "clarify", "audit"]
 Operation = Literal["value", "compare", "trend", "rank", "total"]
 Language = Literal["zh", "en"]
 
@@ -60,6 +60,7 @@ class Query:
     topic: tuple[str, ...] = ()  # the standard sections the question's topic is reported in (问题 → problems)
     indicator: str = ""  # an indicator of qa/indicators.py's catalogue (实质公开率, correction rate): its key
     lowest: bool = False  # a ranking asks for the lowest (最低, lowest) rather than the highest
+    audit: bool = False  # asks whether a report contradicts itself (有没有数据前后不一致的地方): qa/audit.py
 
     @property
     def ask(self) -> Ask | None:
@@ -233,7 +234,18 @@ class IndicatorResult:
     defaulted_year: bool = False
 
 
-Result = FactResult | Comparison | Series | Ranking | IndicatorResult | NarrativeResult | Refusal | Clarify
+@dataclass(frozen=True)
+class AuditResult:
+    """The audit of one report (qa/audit.py): its findings, most serious first."""
+
+    agency: str
+    year: int
+    findings: tuple  # of qa.audit.Finding (typed there: qa.audit imports this module)
+    defaulted_year: bool = False  # no year was asked: the latest report was audited
+
+
+Result = (FactResult | Comparison | Series | Ranking | IndicatorResult | NarrativeResult | Refusal | Clarify
+          | AuditResult)
 
 
 # -- the answer as it reaches the user -------------------------------------------------------------------------

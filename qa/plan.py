@@ -12,10 +12,11 @@ from dataclasses import dataclass, replace
 
 from ingest.normalize import fold
 from ingest.store import ReportInfo, Store
-from qa import compose, glossary, indicators
+from qa import audit, compose, glossary, indicators
 from qa.agencies import AgencyIndex
 from qa.facts import read
 from qa.model import (
+    AuditResult,
     Clarify,
     Comparison,
     FactResult,
@@ -81,6 +82,8 @@ class _Planner:
             return Refusal("unknown_agency", asked=q.unknown_agency, available=tuple(self.corpus.agencies))
         if q.candidates and not q.agencies and q.operation not in ("rank", "total"):
             return Clarify(q.candidates)
+        if q.audit:
+            return self._audit(q)
         if q.unaccounted and not q.narrative and (q.asks or q.quantity):
             return self._unaccounted(q)
         if q.indicator:
@@ -228,6 +231,20 @@ class _Planner:
         if ind.years_back and self.corpus.has(agency, year - ind.years_back):
             previous = self.store.facts(agency=agency, year=year - ind.years_back)
         return indicators.compute(ind, self.store.facts(agency=agency, year=year), previous, agency=agency, year=year)
+    # -- audit ----------------------------------------------------------------------------------------------
+
+    def _audit(self, q: Query) -> Result:
+        """Whether one report contradicts itself: its audit's findings (the latest report when no year is asked)."""
+        agencies = list(q.agencies)
+        if len(agencies) != 1:
+            return Clarify(tuple(agencies) or tuple(self.corpus.agencies))
+        years, absent = self._years_for(q, agencies[0])
+        if absent or not years:
+            return self._no_report(q)
+        found = audit.audit(self.store, f"{agencies[0]}:{years[0]}")
+        order = {"error": 0, "warning": 1, "info": 2}
+        findings = tuple(sorted(found, key=lambda f: (audit.KINDS.index(f.kind), order[f.severity])))
+        return AuditResult(agencies[0], years[0], findings, defaulted_year=not q.years and not q.year_offsets)
 
     # -- narrative answers ---------------------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ from qa.model import (
     AnswerEvent,
     AnswerKind,
     Ask,
+    AuditResult,
     Citation,
     Clarify,
     Comparison,
@@ -82,6 +83,12 @@ MESSAGES: dict[Language, dict[str, str]] = {
         "narrative_value": "报告中写明：{value}。",
         "narrative_where": "（{agency}{year}年 › {section}）",
         "unmentioned": "",
+        "audit_none": ("{year}年{agency}的报告未发现数据前后不一致之处：表格的勾稽关系成立，"
+                       "正文中与表格对应的数字与表格相符。"),
+        "audit_intro": "{year}年{agency}的报告中发现 {n} 处数据前后不一致：",
+        "audit_incomplete": "表格完整性方面另有 {n} 处：",
+        "audit_prose": "   正文（{section}）：“{snippet}”",
+        "audit_cells": "   表格：{cells}",
         "list_sep": "、",
         "unit_件": " 件",
         "unit_万元": " 万元",
@@ -159,6 +166,12 @@ MESSAGES: dict[Language, dict[str, str]] = {
         "narrative_value": "The report states: {value}.",
         "narrative_where": " ({agency} {year}, {section})",
         "unmentioned": "(The reports never mention: {words}.)",
+        "audit_none": ("No inconsistencies found in {agency}'s {year} report: the tables' sum identities hold and the "
+                       "numbers its prose states about table quantities agree with the tables."),
+        "audit_intro": "{n} inconsistencies found in {agency}'s {year} report:",
+        "audit_incomplete": "Completeness of the tables, {n} more:",
+        "audit_prose": "   Prose ({section}): \"{snippet}\"",
+        "audit_cells": "   Table: {cells}",
         "list_sep": ", ",
         "unit_件": "",
         "unit_万元": " (10,000 yuan)",
@@ -232,6 +245,8 @@ class _Renderer:
             return self._narrative(result)
         if isinstance(result, Clarify):
             return self._clarify(result)
+        if isinstance(result, AuditResult):
+            return self._audit(result)
         return self._refusal(result)
 
     # -- building blocks -----------------------------------------------------------------------------------
@@ -533,6 +548,28 @@ class _Renderer:
         cites = [citation(f) for r in result.readings for f in r.facts]
         return self._emit("clarify", "\n".join(lines), cites)
 
+    def _audit(self, result: AuditResult) -> Iterator[AnswerEvent]:
+        """The findings of one report's audit: contradictions first, each with its sentence and its cells."""
+        where = {"agency": result.agency, "year": result.year}
+        wrong = [f for f in result.findings if f.kind != "completeness"]
+        incomplete = [f for f in result.findings if f.kind == "completeness"]
+        lines = [self.say("audit_intro", n=len(wrong), **where) if wrong else self.say("audit_none", **where)]
+        for i, f in enumerate(wrong, 1):
+            lines.append(f"{i}. {f.message(self.lang)}")
+            if f.prose:
+                lines.append(self.say("audit_prose", section=f.prose.section, snippet=display(f.prose.snippet)))
+            if f.cells:
+                cells = self._join([f"{c.row} › {c.column} = {c.cell or '—'}" for c in f.cells[:_AUDIT_CELLS]])
+                lines.append(self.say("audit_cells", cells=cells + (" …" if len(f.cells) > _AUDIT_CELLS else "")))
+        if incomplete:
+            lines.append(self.say("audit_incomplete", n=len(incomplete)))
+            lines += [f"- {f.message(self.lang)}" for f in incomplete]
+        text = "\n".join(lines)
+        if result.defaulted_year:
+            text = self.say("defaulted_year", **where) + text
+        cites = [c for f in result.findings for c in ((f.prose,) if f.prose else ()) + f.cells[:_AUDIT_CELLS]]
+        return self._emit("audit", text, cites, str(len(wrong)))
+
     def _refusal(self, result: Refusal) -> Iterator[AnswerEvent]:
         if result.reason == "no_cell":
             return self._emit("refusal", self._no_cell(result.readings))
@@ -556,6 +593,7 @@ def _indicator_facts(v: IndicatorValue) -> list:
         if f not in out:
             out.append(f)
     return out
+_AUDIT_CELLS = 6  # cells shown and cited per finding (a broken column sum involves twenty)
 
 
 def _common_en(descriptions: Sequence[str]) -> str:

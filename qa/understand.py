@@ -75,6 +75,9 @@ _AHEAD = re.compile(r"计划|打算|下一步|今后|明年|plan|next year|inten
 _RATIO = re.compile(r"占比|比例|比重|所占|百分比")
 # The change asked as a share of the base ("增长了百分之多少", "by what percentage").
 _PERCENT = re.compile(r"百分之|百分比|增长率|增幅|降幅|percentage|percent")
+# Whether a report contradicts itself: answered from the audit's findings (qa/audit.py), not from a cell.
+_AUDIT = re.compile(r"不一致|一致吗|是否一致|矛盾|对不上|不吻合|不相符|有出入|勾稽|inconsisten|contradict|discrepan|"
+                    r"mismatch|(?:do not|don't|doesn't|does not) add up")
 _FOLLOW_COLUMN = re.compile(r"^(?:那|那么|按|and|what about|how about|by)\b|呢[?？]?$", re.IGNORECASE)
 # Several quantities in one question: clauses of their own ("收到多少申请？其中自然人多少？"), or names joined
 # before 分别 / respectively ("予以公开和不予公开分别是多少").
@@ -121,6 +124,7 @@ class _Said:
     topic: tuple[str, ...] = ()
     indicator: str = ""  # a catalogue key (qa/indicators.py)
     lowest: bool = False
+    audit: bool = False
 
 
 # A ranking that asks for the bottom of the order ("哪个部门纠错率最低", "the lowest correction rate").
@@ -228,6 +232,7 @@ def _parse(text: str, index: AgencyIndex, matcher: MetricMatcher) -> _Said:
         topic=topic_sections(norm),
         indicator=named.key if named else "",
         lowest=bool(_LOWEST.search(rest)),
+        audit=bool(_AUDIT.search(rest)),
     )
 
 
@@ -407,4 +412,5 @@ def _query(question: str, said: _Said) -> Query:
         topic=said.topic,
         indicator=said.indicator,
         lowest=said.lowest,
+        audit=said.audit,
     )

@@ -341,6 +341,16 @@ def test_agency_picker_restricts_the_question(page) -> None:
     assert metas and all(agency in meta for meta in metas if "·" in meta)
 
 
+@pytest.mark.browser
+def test_selecting_a_report_shows_its_audit(page) -> None:
+    page.get_by_role("tab", name="报告库").click()
+    page.wait_for_function("() => document.querySelector('#reports').innerText.includes('西藏')", timeout=WAIT_MS)
+    page.locator("#reports").get_by_text("西藏自治区住房和城乡建设厅", exact=True).locator("visible=true").first.click()
+    page.wait_for_selector("#audit .audit-finding", timeout=WAIT_MS)
+    audit = page.locator("#audit").inner_text()
+    assert audit.startswith("西藏自治区住房和城乡建设厅 2021") and "完整性" in audit and "空白" in audit, audit
+
+
 def test_upload_guards_reject_type_and_size_before_copying(tmp_path: Path) -> None:
     store = Store(Settings(home=tmp_path / "home", max_upload_mb=1))
     page = CorpusPage(store)

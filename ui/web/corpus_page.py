@@ -27,7 +27,7 @@ from ingest.pipeline import FileResult, PageProgress, ingest
 from ingest.readers import READERS
 from ingest.store import Store
 from ui.export import export_folder, overview_sheets, to_xlsx
-from ui.web.render import CORPUS_HEADERS, corpus_rows
+from ui.web.render import AUDIT_CSS, CORPUS_HEADERS, audit_html, corpus_rows
 
 STATUS = {"added": "新增", "replaced": "替换", "unchanged": "未变", "error": "失败", "cancelled": "已取消"}
 
@@ -62,8 +62,10 @@ class CorpusPage:
         """Create the widgets inside the current Blocks context and wire their events."""
         self.changed = gr.State(0)
         self.table = gr.Dataframe(
-            headers=CORPUS_HEADERS, value=[], label="已入库的报告", interactive=False, wrap=True, elem_id="reports",
+            headers=CORPUS_HEADERS, value=[], label="已入库的报告（点选一行查看该报告的核查结果）", interactive=False,
+            wrap=True, elem_id="reports",
         )
+        self.audit = gr.HTML("", css_template=AUDIT_CSS, elem_id="audit")
         with gr.Row():
             self.overview_button = gr.Button("导出总览（每份报告一行）", size="sm", elem_id="overview-export")
             self.overview = gr.DownloadButton("下载总览 XLSX", visible=False, size="sm", elem_id="download-overview")
@@ -96,8 +98,25 @@ class CorpusPage:
             show_progress_on=self.remove_result,
         )
         self.overview_button.click(self.overview_file, None, self.overview, api_visibility="private")
+        # Selecting a report (a row of the table, or the removal choice) shows its audit.
+        self.table.select(self.show_selected, None, self.audit, queue=False, api_visibility="private")
+        self.choice.change(self.show_audit, self.choice, self.audit, queue=False, api_visibility="private")
         gr.api(self.list_reports, api_name="reports")
         gr.api(self.remove_report, api_name="remove", concurrency_limit=1, concurrency_id="remove")
+
+    def show_audit(self, report_id: str | None) -> str:
+        """The audit of one report (qa.audit): identity violations, prose against tables, completeness."""
+        from qa.audit import audit
+
+        info = next((r for r in self.store.reports() if r.id == report_id), None)
+        if info is None:
+            return ""
+        return audit_html(f"{info.agency} {info.year}（{info.source}）", audit(self.store, info.id))
+
+    def show_selected(self, evt: gr.SelectData) -> str:
+        """The audit of the report whose row was selected (the row's agency and year name it)."""
+        row = evt.row_value or []
+        return self.show_audit(f"{row[0]}:{row[1]}" if len(row) > 1 else None)
 
     def refresh(self) -> tuple[list[list], gr.Dropdown]:
         """Report table and removal choices as the store has them now (on page load)."""

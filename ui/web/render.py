@@ -45,6 +45,21 @@ table.src-table td.ambiguous { background: #fff1e5; }
 .src-crop figcaption { color: #57606a; font-size: 0.8em; }
 """
 
+# The corpus tab's audit view (scoped by its gr.HTML's css_template).
+AUDIT_CSS = """
+.audit-summary { font-weight: 600; margin: 4px 0 8px; }
+.audit-finding { border-left: 4px solid #8c959f; padding: 4px 10px; margin: 8px 0; background: #f6f8fa; }
+.audit-finding.error { border-left-color: #cf222e; background: #ffebe9; }
+.audit-finding.warning { border-left-color: #d4a72c; background: #fff8c5; }
+.audit-kind { color: #57606a; font-size: 0.8em; }
+.audit-prose { white-space: pre-wrap; border-left: 3px solid #8c959f; padding: 2px 8px; margin: 4px 0;
+  font-size: 0.9em; background: #ffffff; }
+.audit-cells { font-size: 0.85em; margin: 4px 0 0 1.2em; padding: 0; }
+"""
+_AUDIT_KINDS = {"identity": "勾稽关系", "prose-vs-table": "正文与表格", "completeness": "完整性"}
+_AUDIT_SEVERITY = {"error": "错误", "warning": "不一致", "info": "提示"}
+AUDIT_CELLS = 12  # cells listed per finding; the rest are counted
+
 
 def answer_text(text: str) -> str:
     """An answer as the chatbot may show it: HTML-escaped, so report text inside it stays text."""
@@ -143,6 +158,29 @@ def corpus_rows(reports: Sequence[ReportInfo]) -> list[list]:
          "通过" if r.violations == 0 else f"{r.violations} 处勾稽不符", r.source, r.ingested_at]
         for r in reports
     ]
+
+
+def audit_html(title: str, findings: Sequence) -> str:
+    """A report's audit (qa.audit.Finding list) for the corpus tab: each finding with its sentence and cells."""
+    if not findings:
+        return (f'<p class="audit-summary">{escape(title)}：未发现问题（勾稽关系成立，正文数字与表格相符，'
+                "标准表格完整）。</p>")
+    tally = "，".join(f"{label} {sum(f.kind == kind for f in findings)} 处" for kind, label in _AUDIT_KINDS.items())
+    out = [f'<p class="audit-summary">{escape(title)}：{len(findings)} 处发现（{escape(tally)}）</p>']
+    for f in findings:
+        kind = f"{_AUDIT_KINDS.get(f.kind, f.kind)} · {_AUDIT_SEVERITY.get(f.severity, f.severity)}"
+        body = [f'<div class="audit-kind">{escape(kind)}</div><div>{escape(f.message_zh)}</div>']
+        if f.prose:
+            body.append(f'<blockquote class="audit-prose">{escape(f.prose.section)}：{escape(f.prose.snippet)}'
+                        "</blockquote>")
+        if f.cells:
+            items = [f"<li>{escape(f'{c.table} › {c.row} › {c.column} = {c.cell or chr(8212)}')}"
+                     f"{escape(f'（第 {c.page} 页）') if c.page else ''}</li>" for c in f.cells[:AUDIT_CELLS]]
+            if len(f.cells) > AUDIT_CELLS:
+                items.append(f"<li>另有 {len(f.cells) - AUDIT_CELLS} 个单元格</li>")
+            body.append(f'<ul class="audit-cells">{"".join(items)}</ul>')
+        out.append(f'<div class="audit-finding {escape(f.severity)}">{"".join(body)}</div>')
+    return "".join(out)
 
 
 def _ordered(keys: Iterable[str], preferred: Sequence[str]) -> list[str]:
