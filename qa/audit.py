@@ -548,7 +548,3 @@ def audit(store: Store, report_id: str) -> list[Finding]:
         return []
     return audit_report(info.agency, info.year, store.facts(report_id=report_id), store.chunks([report_id]))
 
-
-def counts(findings: Sequence[Finding]) -> dict[str, int]:
-    return {k: sum(f.kind == k for f in findings) for k in KINDS}
-

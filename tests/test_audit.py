@@ -264,7 +264,7 @@ def test_check_command_prints_findings_and_json(store: Store, monkeypatch: pytes
     data = json.loads(CliRunner().invoke(cli, ["check", f"{AGENCY}:2023", "--json"]).output)
     [finding] = data["findings"]
     assert finding["kind"] == "prose-vs-table" and finding["prose"]["snippet"] and finding["cells"]
-    assert data["violations"] == [] and data["coverage"]["found"] == data["coverage"]["expected"]
+    assert data["violations"] == [] and data["coverage"][0]["found"] == data["coverage"][0]["expected"]
 
 
 def test_corpus_tab_shows_the_audit_escaped(store: Store) -> None:

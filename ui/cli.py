@@ -184,8 +184,7 @@ def overview(xlsx: Path | None, as_csv: bool) -> None:
 def check(report_id: str | None, repair: bool, as_json: bool) -> None:
     """Per report: cells found/expected, ambiguous cells, identity violations, and the audit's findings
     (identities, prose against tables, completeness) with the sentence and the cells of each."""
-    from ingest.checks import coverage
-    from qa.audit import audit_report, counts
+    from ui.views import check_json, check_lines
 
     if repair:
         from ingest.store import repair as run_repair
@@ -202,43 +201,12 @@ def check(report_id: str | None, repair: bool, as_json: bool) -> None:
     if not reports:
         raise click.ClickException(f"no report {report_id!r} in the store (see `reportqa list`)")
     for r in reports:
-        found = store.facts(report_id=r.id)
-        violations = store.violations(r.id)
-        findings = audit_report(r.agency, r.year, found, store.chunks([r.id]))
+        check = check_json(store, r)
         if as_json:
-            cov = next(iter(coverage(found)), None)
-            click.echo(json.dumps({
-                "report_id": r.id, "source": r.source,
-                "coverage": None if cov is None else {"found": cov.found, "expected": cov.expected,
-                                                      "ambiguous": cov.ambiguous,
-                                                      "missing": ["/".join(m) for m in cov.missing]},
-                "violations": [asdict(v) for v in violations],
-                "findings": [f.to_json() for f in findings],
-            }, ensure_ascii=False))
+            click.echo(json.dumps(check, ensure_ascii=False))
             continue
-        for cov in coverage(found) or [None]:
-            cells = f"{cov.found}/{cov.expected} cells, {cov.ambiguous} ambiguous" if cov else "no standard tables"
-            click.echo(f"{r.id} ({r.source}): {cells}, {len(violations)} identity violations")
-            if cov and cov.missing:
-                click.echo(f"  missing: {', '.join('/'.join(m) for m in cov.missing)}")
-        for f in found:
-            if f.status == "ambiguous":
-                click.echo(f"  ambiguous {f.table}/{f.row}/{f.column}: {f.raw!r} candidates {list(f.candidates)}")
-        for v in violations:
-            click.echo(f"  violation {v.table} {v.rule} at {v.where}: expected {v.expected:g}, found {v.found:g}")
-        tally = ", ".join(f"{n} {kind}" for kind, n in counts(findings).items())
-        click.echo(f"  audit: {len(findings)} findings ({tally})")
-        for finding in findings:
-            click.echo(f"  [{finding.kind} {finding.severity}] {finding.message_zh}")
-            if finding.prose:
-                click.echo(f"    prose ({finding.prose.section}): {finding.prose.snippet}")
-            for c in finding.cells[:_CELLS_SHOWN]:
-                click.echo(f"    cell: {c.table} › {c.row} › {c.column} = {c.cell!r} ({c.source}, p.{c.page or '-'})")
-            if len(finding.cells) > _CELLS_SHOWN:
-                click.echo(f"    … {len(finding.cells) - _CELLS_SHOWN} more cells (--json lists all)")
-
-
-_CELLS_SHOWN = 8
+        for line in check_lines(check):
+            click.echo(line)
 
 
 @cli.command()

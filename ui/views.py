@@ -6,11 +6,13 @@ build their output here, so a field added to one appears in the other. (An answe
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import asdict
 
 from ingest.checks import coverage
 from ingest.model import Fact
 from ingest.store import ReportInfo, Store
+from qa.audit import KINDS, audit_report
 
 
 def report_json(report: ReportInfo) -> dict:
@@ -28,7 +30,7 @@ def fact_json(fact: Fact) -> dict:
 
 def check_json(store: Store, report: ReportInfo) -> dict:
     """What `reportqa check` says of one report: coverage of the standard cells per template part, the
-    ambiguous cells with the values they may be, and the broken sum identities."""
+    ambiguous cells with the values they may be, the broken sum identities and the audit's findings."""
     found = store.facts(report_id=report.id)
     return {
         "report_id": report.id,
@@ -46,6 +48,7 @@ def check_json(store: Store, report: ReportInfo) -> dict:
             {"table": v.table, "rule": v.rule, "where": v.where, "expected": v.expected, "found": v.found}
             for v in store.violations(report.id)
         ],
+        "findings": [f.to_json() for f in audit_report(report.agency, report.year, found, store.chunks([report.id]))],
     }
 
 
@@ -64,4 +67,18 @@ def check_lines(check: dict) -> list[str]:
               for a in check["ambiguous"]]
     lines += [f"  violation {v['table']} {v['rule']} at {v['where']}: expected {v['expected']:g}, found {v['found']:g}"
               for v in check["violations"]]
+    findings = check["findings"]
+    tally = Counter(f["kind"] for f in findings)
+    lines.append(f"  audit: {len(findings)} findings ({', '.join(f'{tally[k]} {k}' for k in KINDS)})")
+    for f in findings:
+        lines.append(f"  [{f['kind']} {f['severity']}] {f['message_zh']}")
+        if f["prose"]:
+            lines.append(f"    prose ({f['prose']['section']}): {f['prose']['snippet']}")
+        lines += [f"    cell: {c['table']} › {c['row']} › {c['column']} = {c['cell']!r} ({c['source']}, "
+                  f"p.{c['page'] or '-'})" for c in f["cells"][:_CELLS_SHOWN]]
+        if len(f["cells"]) > _CELLS_SHOWN:
+            lines.append(f"    … {len(f['cells']) - _CELLS_SHOWN} more cells (--json lists all)")
     return lines
+
+
+_CELLS_SHOWN = 8  # cells printed per finding (a broken column sum involves twenty)
