@@ -20,12 +20,13 @@ import shutil
 import struct
 import tempfile
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import transformers
 from filelock import FileLock
+from langchain_core.embeddings import Embeddings
 from langchain_huggingface import HuggingFaceEmbeddings
 from safetensors.numpy import save_file
 from sentence_transformers import SentenceTransformer
@@ -389,21 +390,56 @@ def _materialized(target_dir: Path) -> str:
     return str(materialize(target_dir))
 
 
-_loaded: dict[str, HuggingFaceEmbeddings] = {}
+def openvino_dir(settings: Settings) -> Path:
+    """The default model's OpenVINO export, written now if it is missing (normally by `reportqa model`)."""
+    from ingest.ov_embeddings import export
+    from ingest.runtime import export_dir
+
+    return export(Path(model_path(settings)), export_dir(settings))
+
+
+def prepare(settings: Settings) -> tuple[Path, Path | str]:
+    """`reportqa model`: materialize the default model, then export it to OpenVINO. Returns the model's folder
+    and the export's folder, or why the export failed (then noted beside the model, so that the `auto` runtime
+    is torch until an export succeeds)."""
+    from ingest.runtime import failure_note
+
+    path = materialize(default_model_dir(settings))
+    note = failure_note(settings)
+    try:
+        exported = openvino_dir(replace(settings, embed_model=DEFAULT_MODEL))
+    except Exception as err:  # any failure leaves torch working; the note says why
+        reason = f"{type(err).__name__}: {err}"
+        note.write_text(reason + "\n", encoding="utf-8")
+        return path, reason
+    note.unlink(missing_ok=True)
+    return path, exported
+
+
+_loaded: dict[tuple[str, str], Embeddings] = {}
 _loading = threading.Lock()
 
 
-def load_embeddings(settings: Settings) -> HuggingFaceEmbeddings:
-    """The LangChain embeddings for `settings`, loaded once per model path per process and shared by all
-    threads (encodes run concurrently: the tokenizer's settings never change after the first call).
+def load_embeddings(settings: Settings) -> Embeddings:
+    """The LangChain embeddings for `settings`, loaded once per model path and runtime per process and shared by
+    all threads (encodes run concurrently: the tokenizer's settings never change after the first call).
 
     Documents are encoded with the model's "passage" prompt and queries with its "query" prompt ("passage: "
     and "query: " for the default e5 model), L2-normalized, offline. A model that defines no such prompts
-    encodes texts as they are.
+    encodes texts as they are. The runtime is `ingest.runtime.runtime(settings)`: torch (sentence-transformers)
+    or OpenVINO (ingest/ov_embeddings.py, the default model only).
     """
+    from ingest.runtime import PRECISION, runtime
+
+    engine = runtime(settings)
     path = model_path(settings)
     with _loading:
-        if path not in _loaded:
+        if (path, engine) not in _loaded:
+            if engine != "torch":
+                from ingest.ov_embeddings import OpenVINOEmbeddings
+
+                _loaded[path, engine] = OpenVINOEmbeddings(openvino_dir(settings), PRECISION[engine])
+                return _loaded[path, engine]
             # transformers 5 draws a "Loading weights" bar on every load: noise in CLI output and logs.
             transformers.utils.logging.disable_progress_bar()
             embeddings = HuggingFaceEmbeddings(
@@ -419,10 +455,10 @@ def load_embeddings(settings: Settings) -> HuggingFaceEmbeddings:
             ):
                 if name in prompts:
                     kwargs["prompt_name"] = name
-            _loaded[path] = embeddings
-        return _loaded[path]
+            _loaded[path, engine] = embeddings
+        return _loaded[path, engine]
 
 
 def sentence_transformer(settings: Settings) -> SentenceTransformer:
-    """The model under `load_embeddings(settings)`, for benchmarks and batch encoding."""
-    return load_embeddings(settings)._client
+    """The torch model for `settings` (whatever runtime they choose), for benchmarks and batch encoding."""
+    return load_embeddings(replace(settings, embed_runtime="torch"))._client

@@ -30,7 +30,7 @@ class MissingMetadata(IngestError):
 
 
 class IndexMismatch(ReportQAError):
-    """The store was built with another embedding model than the one configured."""
+    """The store was built with another embedding model, or another runtime, than the one configured."""
 
 
 class StoreError(ReportQAError):

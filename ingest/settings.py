@@ -26,6 +26,16 @@ class Settings:
             "help": "sentence-transformers id or path; the default is materialized offline by `reportqa model`",
         },
     )
+    embed_runtime: str = field(
+        default_factory=lambda: _env("REPORTQA_EMBED_RUNTIME", "torch"),
+        metadata={
+            "env": "REPORTQA_EMBED_RUNTIME",
+            "help": "torch, openvino, openvino-f32 or auto: what runs the model; openvino (the CPU's default "
+            "precision, "
+            "bf16 where it has it) runs the default model's export from `reportqa model`; auto is openvino for the "
+            "default model when exported, torch otherwise",
+        },
+    )
     model_cache: Path = field(
         default_factory=lambda: Path(
             _env("REPORTQA_MODEL_CACHE", str(Path.home() / ".cache" / "reportqa" / "models"))

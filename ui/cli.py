@@ -43,11 +43,15 @@ def cli() -> None:
 
 @cli.command()
 def model() -> None:
-    """Materialize the offline multilingual embedding model (run once by `make setup`)."""
-    from ingest.embeddings import checksum, default_model_dir, materialize
+    """Materialize the offline multilingual embedding model and export it to OpenVINO (run once by `make setup`)."""
+    from ingest.embeddings import checksum, prepare
 
-    path = materialize(default_model_dir(Settings()))
+    path, exported = prepare(Settings())
     click.echo(f"model ready: {path} (checksum {checksum(path)})")
+    if isinstance(exported, Path):
+        click.echo(f"OpenVINO export ready: {exported} (the default runtime)")
+    else:
+        click.echo(f"OpenVINO export failed, the default runtime stays torch: {exported}", err=True)
 
 
 @cli.command()
