@@ -391,11 +391,38 @@ def _materialized(target_dir: Path) -> str:
 
 
 def openvino_dir(settings: Settings) -> Path:
-    """The default model's OpenVINO export, written now if it is missing (normally by `reportqa model`)."""
-    from ingest.ov_embeddings import export
-    from ingest.runtime import export_dir
+    """The OpenVINO model the settings' runtime runs, written now if it is missing: the export normally by
+    `reportqa model`, the int8 copy on first use."""
+    from ingest.ov_embeddings import export, quantize
+    from ingest.runtime import export_dir, runtime
 
-    return export(Path(model_path(settings)), export_dir(settings))
+    exported = export(Path(model_path(settings)), export_dir(settings))
+    if runtime(settings) != "openvino-int8":
+        return exported
+    return quantize(exported, export_dir(settings, "int8"), calibration_texts)
+
+
+def calibration_texts() -> list[tuple[str, str]]:
+    """(prompt name, text) pairs that int8 activation ranges are fitted on: the chunks of the reports in the
+    project's corpus/ as passages, and a question on every row and column of the standard tables, in Chinese and
+    English, as queries."""
+    from ingest import readers
+    from ingest.chunking import chunk
+    from ingest.format.schema import TABLES
+    from ingest.pipeline import expand
+    from ingest.tables.extract import extract_facts
+
+    corpus = Path(__file__).resolve().parents[1] / "corpus"
+    passages = []
+    for path in expand([corpus]):
+        report = readers.read(path)
+        passages += [c.text for c in chunk(report, extract_facts(report), Settings().chunk_chars)]
+    if not passages:
+        raise ReportQAError(f"int8 calibration reads the reports in {corpus}, and found none")
+    labels = {label for table in TABLES for label in (*table.rows, *table.columns)}
+    queries = [q for label in sorted(labels, key=lambda label: label.key)
+               for q in (f"{label.label}是多少", f"how many {label.en}")]
+    return [("passage", text) for text in passages] + [("query", text) for text in queries]
 
 
 def prepare(settings: Settings) -> tuple[Path, Path | str]:

@@ -21,7 +21,7 @@ import logging
 import queue
 import shutil
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -77,17 +77,10 @@ def _wrapper(model_dir: Path):
     return Pooled()
 
 
-def export(model_dir: Path, target_dir: Path) -> Path:
-    """Write the OpenVINO IR of the sentence-transformers model at `model_dir` to `target_dir`, once.
-
-    Like `materialize`: built in a sibling temp dir and renamed into place under a file lock; returns at once when
-    `target_dir` already holds this export of this model. Raises ReportQAError when the export does not encode like
-    sentence-transformers (cosine < 0.9999 on a padded batch)."""
-    import torch
-    import transformers
-
-    model_dir, target_dir = Path(model_dir), Path(target_dir)
-    wanted = expected_checksum(model_dir)
+def _build_once(target_dir: Path, wanted: str, build: Callable[[Path], None]) -> Path:
+    """Return `target_dir` when it holds the build identified by `wanted`; otherwise `build` it in a sibling temp
+    dir and rename that into place under a file lock, so that concurrent processes build once and a crash never
+    leaves a half-written directory where a finished one is expected (as `materialize` does)."""
     if checksum(target_dir) == wanted:
         return target_dir
     target_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -97,31 +90,71 @@ def export(model_dir: Path, target_dir: Path) -> Path:
         for stale in target_dir.parent.glob(f".{target_dir.name}-tmp*"):
             shutil.rmtree(stale, ignore_errors=True)
         with tempfile.TemporaryDirectory(dir=target_dir.parent, prefix=f".{target_dir.name}-tmp") as scratch:
-            work = Path(scratch) / "export"
+            work = Path(scratch) / "build"
             work.mkdir()
-            transformers.utils.logging.disable_progress_bar()
-            shutil.copy(model_dir / "tokenizer.json", work / "tokenizer.json")
-            st_config = json.loads((model_dir / "config_sentence_transformers.json").read_text(encoding="utf-8"))
-            pad = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))["pad_token_id"]
-            prompts = {name: st_config.get("prompts", {}).get(name, prompt) for name, prompt in PROMPTS.items()}
-            config = {"prompts": prompts, "max_seq_length": _MAX_SEQ_LENGTH, "pad_token_id": pad}
-            (work / CONFIG_FILE).write_text(json.dumps(config, indent=2, ensure_ascii=False), encoding="utf-8")
-            tokenizer = _tokenizer(work)
-            example = _batch(tokenizer, [prompts["passage"] + text for text in _CHECK_TEXTS])
-            dynamic = ov.PartialShape([-1, -1])
-            with torch.no_grad():
-                converted = ov.convert_model(
-                    _wrapper(model_dir),
-                    example_input={name: torch.from_numpy(array) for name, array in example.items()},
-                    input=[("input_ids", dynamic, ov.Type.i64), ("attention_mask", dynamic, ov.Type.i64)],
-                )
-            ov.save_model(converted, work / MODEL_XML, compress_to_fp16=False)
-            _check(model_dir, work)
+            build(work)
             (work / CHECKSUM_FILE).write_text(wanted + "\n", encoding="utf-8")
             if target_dir.exists():
                 target_dir.rename(Path(scratch) / "previous")
             work.rename(target_dir)
     return target_dir
+
+
+def export(model_dir: Path, target_dir: Path) -> Path:
+    """Write the OpenVINO IR of the sentence-transformers model at `model_dir` to `target_dir`, once.
+
+    Raises ReportQAError when the export does not encode like sentence-transformers (cosine < 0.9999 on a padded
+    batch)."""
+    model_dir = Path(model_dir)
+
+    def build(work: Path) -> None:
+        import torch
+        import transformers
+
+        transformers.utils.logging.disable_progress_bar()
+        shutil.copy(model_dir / "tokenizer.json", work / "tokenizer.json")
+        st_config = json.loads((model_dir / "config_sentence_transformers.json").read_text(encoding="utf-8"))
+        pad = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))["pad_token_id"]
+        prompts = {name: st_config.get("prompts", {}).get(name, prompt) for name, prompt in PROMPTS.items()}
+        config = {"prompts": prompts, "max_seq_length": _MAX_SEQ_LENGTH, "pad_token_id": pad}
+        (work / CONFIG_FILE).write_text(json.dumps(config, indent=2, ensure_ascii=False), encoding="utf-8")
+        example = _batch(_tokenizer(work), [prompts["passage"] + text for text in _CHECK_TEXTS])
+        dynamic = ov.PartialShape([-1, -1])
+        with torch.no_grad():
+            converted = ov.convert_model(
+                _wrapper(model_dir),
+                example_input={name: torch.from_numpy(array) for name, array in example.items()},
+                input=[("input_ids", dynamic, ov.Type.i64), ("attention_mask", dynamic, ov.Type.i64)],
+            )
+        ov.save_model(converted, work / MODEL_XML, compress_to_fp16=False)
+        _check(model_dir, work)
+
+    return _build_once(Path(target_dir), expected_checksum(model_dir), build)
+
+
+def quantize(export_dir: Path, target_dir: Path, calibration: Callable[[], list[tuple[str, str]]]) -> Path:
+    """Write an int8 copy of the export at `export_dir` to `target_dir`, once: NNCF post-training quantization
+    (weights and activations, transformer preset) calibrated on `calibration()`'s (prompt name, text) pairs, which
+    should be report passages and questions: activation ranges fitted to other text clip on ours."""
+    export_dir = Path(export_dir)
+
+    def build(work: Path) -> None:
+        import nncf
+
+        for name in ("tokenizer.json", CONFIG_FILE):
+            shutil.copy(export_dir / name, work / name)
+        source = OpenVINOEmbeddings(export_dir, precision="f32")
+        samples = [_batch(source._tokenizer, [source.prompts[name] + text]) for name, text in calibration()]
+        quantized = nncf.quantize(
+            ov.Core().read_model(export_dir / MODEL_XML), nncf.Dataset(samples),
+            model_type=nncf.ModelType.TRANSFORMER, subset_size=len(samples),
+        )
+        ov.save_model(quantized, work / MODEL_XML, compress_to_fp16=False)
+
+    import nncf
+
+    wanted = hashlib.sha256(f"int8 nncf {nncf.__version__} {checksum(export_dir)}".encode()).hexdigest()
+    return _build_once(Path(target_dir), wanted, build)
 
 
 def _check(model_dir: Path, export_dir: Path) -> None:
