@@ -621,6 +621,21 @@ def scale_lines(n: int, embedded: dict, server: dict | None, server_path: Path |
     return lines
 
 
+def scale_section(n: int, server_n: int, work: Path) -> list[str]:
+    """`n` generated reports ingested embedded, and the first `server_n` of them into a `chroma run` server."""
+    from tests.reportgen import write_corpus
+
+    files = write_corpus(work / "generated", n, seed=1)
+    embedded = bench_scale(files, work / "scale")
+    server = None
+    server_path = work / "chroma-server"
+    if server_n:
+        with chroma_server(server_path) as url:
+            server = bench_scale(files[:server_n], work / "scale-server", url)
+    shutil.rmtree(work / "generated", ignore_errors=True)
+    return scale_lines(n, embedded, server, server_path)
+
+
 # -- main ---------------------------------------------------------------------------------------------
 
 
@@ -665,17 +680,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         if args.fact_scale:
             sections += [*bench_fact_scale(args.fact_scale, work / "fact-scale"), ""]
         if args.scale:
-            from tests.reportgen import write_corpus
-
-            files = write_corpus(work / "generated", args.scale, seed=1)
-            embedded = bench_scale(files, work / "scale")
-            server = None
-            server_path = work / "chroma-server"
-            if server_n:
-                with chroma_server(server_path) as url:
-                    server = bench_scale(files[:server_n], work / "scale-server", url)
-            sections += [*scale_lines(args.scale, embedded, server, server_path), ""]
-            shutil.rmtree(work / "generated", ignore_errors=True)
+            sections += [*scale_section(args.scale, server_n, work), ""]
         sections += [*bench_ocr(work), ""]
     sections += [*cellbench.section(*cellbench.bench()), ""]
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
@@ -694,6 +699,8 @@ SECTIONS: dict[str, Callable[[argparse.Namespace, Path], list[str]]] = {
     "cold": lambda args, home: bench_cold_start(home),
     "ocr": lambda args, home: bench_ocr(home),
     "runtimes": lambda args, home: bench_runtimes(args.corpus),
+    "scale": lambda args, home: scale_section(
+        args.scale, args.scale // 2 if args.server_scale is None else args.server_scale, home),
 }
 
 
