@@ -260,15 +260,28 @@ def parse_name(name: str) -> AgencyName:
     """Split 淮安市洪泽区人民政府 into places (淮安市, 洪泽区) and organ 人民政府."""
     places: list[str] = []
     rest = name
-    while (match := _PLACE.match(rest)) and _may_be_place(match.group()) and not any(
-            c in match.group() for c in _CONJUNCTIONS):
+    while (match := _PLACE.match(rest)) and (_may_be_place(match.group()) or _named_by_what_follows(
+            match.group(), rest[match.end():])):
         places.append(match.group())
         rest = rest[match.end():]
     return AgencyName(name, tuple(places), rest)
 
 
+def _named_by_what_follows(place: str, after: str) -> bool:
+    """A place that starts like a word (新会区, 和平区, 全椒县, 市中区, jieba knowing none of them as places) is
+    one where an organ or another place follows it: in a name, stem + level before 教育局 can only be a place.
+    Not when the stem goes on with a level (各县区, 全市各区): that is a phrase about places."""
+    body = stem(place)[1:]
+    if not body or any(c in body for c in _CONJUNCTIONS) or set(body) & set("省市县区"):
+        return False
+    following = parse_name(after)
+    return bool(following.places) or known_organ(following.organ)
+
+
 def _may_be_place(place: str) -> bool:
     """Not a word that only ends like a place (全市, 社区), unless jieba knows it as one (三明市, 新疆维吾尔自治区)."""
+    if any(c in place for c in _CONJUNCTIONS):
+        return False
     if place[0] not in _NOT_PLACE_STARTS:
         return True
     return len(stem(place)) >= 2 and _word_tags().get(place) == "ns"

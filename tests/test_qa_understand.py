@@ -24,6 +24,28 @@ def test_agency_names_split_into_places_and_organ() -> None:
     assert parse_name("平潭综合实验区").organ == ""
 
 
+@pytest.mark.parametrize("place", ["新会区", "和平区", "全椒县", "市中区", "社旗县", "新台区"])
+def test_places_that_start_like_words_are_places_before_an_organ(place: str) -> None:
+    """jieba knows none of these as a place; before an organ (or another place) stem + level can only be one."""
+    assert parse_name(f"{place}教育局").places == (place,)
+    assert parse_name(f"嘉州市{place}人民政府办公室").places == ("嘉州市", place)
+    for phrase in ("全市教育局", "本区教育局", "全市各区教育局", "发展和改革局"):
+        assert parse_name(phrase).places == ()
+
+
+def test_each_of_many_similar_names_finds_itself() -> None:
+    """A national store holds thousands of names one character apart (安德市新台区… and 隆德市清台区…): a name
+    asked in full is that agency, never a near one read as its misprint."""
+    from itertools import product
+
+    places = [f"{a}{b}市{c}{d}{'区' if (c + d) < '清' else '县'}"
+              for a, b, c, d in product("安隆和平", "德州江", "新清北和", "台滨溪")]
+    names = [p + organ for p, organ in product(places, ("卫生健康委员会", "水利局", "应急管理局", "人民政府"))]
+    index = AgencyIndex(names)
+    for name in names[::7]:
+        assert index.match(f"{name}2021年新收政府信息公开申请多少件？").agencies == (name,), name
+
+
 @pytest.mark.parametrize(
     ("text", "agency"),
     [
