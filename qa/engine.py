@@ -92,8 +92,11 @@ class Engine:
         with self._lock:
             if self._corpus is None or self._corpus.generation != generation:
                 reports = tuple(self.store.reports())
-                self._corpus = Corpus(generation, reports, AgencyIndex(sorted({r.agency for r in reports})),
-                                      HybridRetriever(self.store))
+                agencies = sorted({r.agency for r in reports})
+                # A new year's reports of the same agencies keep the index (its build takes seconds at 10^5 names).
+                index = (self._corpus.index if self._corpus is not None and self._corpus.agencies == agencies
+                         else AgencyIndex(agencies))
+                self._corpus = Corpus(generation, reports, index, HybridRetriever(self.store))
             return self._corpus
 
     def _metric_matcher(self) -> MetricMatcher:

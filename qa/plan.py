@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 from ingest.normalize import fold
 from ingest.store import ReportInfo, Store
@@ -42,15 +43,23 @@ class Corpus:
     index: AgencyIndex
     retriever: HybridRetriever
 
+    @cached_property
+    def _years(self) -> dict[str, list[int]]:
+        """Agency → the years it has reports for: built once, so no question scans every report."""
+        years: dict[str, list[int]] = {}
+        for r in self.reports:
+            years.setdefault(r.agency, []).append(r.year)
+        return {agency: sorted(years[agency]) for agency in sorted(years)}
+
     @property
     def agencies(self) -> list[str]:
-        return sorted({r.agency for r in self.reports})
+        return list(self._years)
 
     def years(self, agency: str) -> list[int]:
-        return sorted(r.year for r in self.reports if r.agency == agency)
+        return self._years.get(agency, [])
 
     def has(self, agency: str, year: int) -> bool:
-        return any(r.agency == agency and r.year == year for r in self.reports)
+        return year in self._years.get(agency, ())
 
 
 def plan(query: Query, corpus: Corpus, store: Store, *, agency: str | None = None,
