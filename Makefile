@@ -3,8 +3,9 @@
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
-# chromium: browser tests; fonts-wqy-microhei: PDFs and scans the tests print; libgl1, libglib2.0-0: OpenCV (OCR)
-APT_PACKAGES := chromium fonts-wqy-microhei libgl1 libglib2.0-0
+# chromium: browser tests; fonts-wqy-microhei: PDFs and scans the tests print; libgl1, libglib2.0-0: OpenCV (OCR);
+# postgresql: the store tests' throwaway Postgres cluster (tests/postgres.py)
+APT_PACKAGES := chromium fonts-wqy-microhei libgl1 libglib2.0-0 postgresql
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
@@ -25,7 +26,7 @@ $(VENV)/.installed: pyproject.toml
 apt:
 	@if ! dpkg -s $(APT_PACKAGES) >/dev/null 2>&1; then \
 		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES); \
-		else echo "OCR and the browser tests need: sudo apt-get install -y $(APT_PACKAGES)"; fi; \
+		else echo "OCR, the browser and the Postgres tests need: sudo apt-get install -y $(APT_PACKAGES)"; fi; \
 	fi
 
 model: $(VENV)/.installed

@@ -45,6 +45,13 @@ class Settings:
         default_factory=lambda: _env("REPORTQA_CHROMA_URL", ""),
         metadata={"env": "REPORTQA_CHROMA_URL", "help": "http://host:port of a `chroma run` server; embedded if empty"},
     )
+    db_url: str = field(
+        default_factory=lambda: _env("REPORTQA_DB_URL", ""),
+        metadata={
+            "env": "REPORTQA_DB_URL",
+            "help": "postgresql://user:password@host/db for reports, facts and records; SQLite in the home if empty",
+        },
+    )
     collection: str = field(
         default_factory=lambda: _env("REPORTQA_COLLECTION", "reports"),
         metadata={"env": "REPORTQA_COLLECTION", "help": "Chroma collection name"},
@@ -75,7 +82,7 @@ class Settings:
 
     @property
     def db_path(self) -> Path:
-        """SQLite file holding facts, reports and LangChain's record manager."""
+        """SQLite file holding facts, reports and LangChain's record manager, unless `db_url` names a database."""
         return self.home / "reportqa.sqlite"
 
 

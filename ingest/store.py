@@ -1,15 +1,21 @@
-"""The store: SQLite for reports, facts, violations and chunk texts; Chroma for the vectors.
+"""The store: a SQL database for reports, facts, violations and chunk texts; Chroma for the vectors.
 
-A report becomes visible in one SQLite commit. Its vectors are written before that commit under a
+The database is a SQLite file in the home, or Postgres (`REPORTQA_DB_URL`) when several machines ingest into one
+store (with a `chroma run` server, `REPORTQA_CHROMA_URL`); one SQLAlchemy code path serves both.
+
+A report becomes visible in one database commit. Its vectors are written before that commit under a
 version tag (`report_id@content_hash`) and every search is restricted to the committed versions, so
 a crash mid-ingest never shows half a report, and the previous version stays answerable until the
-new one is committed. Vectors go through LangChain's indexing API with a SQL record manager, which
-skips chunks already embedded when an interrupted ingest is re-run.
+new one is committed. Vectors go through LangChain's indexing API with a SQL record manager (in the same
+database), which skips chunks already embedded when an interrupted ingest is re-run.
 
-Writes overlap: a put embeds outside the write lock and takes it only to commit, so a removal or a reader
-never waits for a long embedding. A put that is cancelled, interrupted (Ctrl-C) or fails drops the vectors
-it wrote, leaving the store as it was; `recover()` sweeps vectors no committed report owns (a crash, a lost
-database). One process writes a store at a time.
+Writes overlap: a put embeds holding no lock and takes the database's commit lock only to commit (SQLite's write
+lock, a Postgres advisory lock), so a removal or a reader never waits for a long embedding, and two ingesters
+committing one report, in one process or on two machines, neither lose nor duplicate it: the second finds it
+committed, or replaces it whole. A put that is cancelled, interrupted (Ctrl-C) or fails drops the vectors it
+wrote, leaving the store as it was; `recover()` sweeps vectors no committed report owns (a crash, a lost
+database) and nobody is writing (`_Writers`: across machines on Postgres, within the process on SQLite, whose
+embedded index one process writes at a time).
 
 Storage trouble raises `StoreError`, one line naming the path and the remedy: an uncreatable or unwritable
 home, a damaged database, a database lost beside its index (`repair` is `reportqa check --repair`). A store
@@ -18,6 +24,7 @@ nobody may write is opened read-only: reading works, writing says why it cannot.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -25,17 +32,20 @@ import sqlite3
 import tempfile
 import threading
 import weakref
+from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import closing, contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import astuple, dataclass, fields
 from datetime import UTC, datetime
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlparse
 
+import sqlalchemy as sa
 from langchain_core.embeddings import Embeddings
+from sqlalchemy.dialects import postgresql, sqlite
 
 from ingest.errors import Cancelled, IndexMismatch, StoreError
 from ingest.format.template import Template
@@ -45,35 +55,59 @@ from ingest.settings import Settings
 
 PutStatus = Literal["added", "unchanged", "replaced"]
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS reports (
-    id TEXT PRIMARY KEY, agency TEXT, year INTEGER, title TEXT, source TEXT, source_format TEXT,
-    template TEXT, publish_date TEXT, content_hash TEXT, chunks INTEGER, facts INTEGER,
-    violations INTEGER, ingested_at TEXT, agency_source TEXT, year_source TEXT);
-CREATE TABLE IF NOT EXISTS facts (
-    report_id TEXT, agency TEXT, year INTEGER, template TEXT, tbl TEXT, row TEXT, col TEXT,
-    row_label TEXT, column_label TEXT, raw TEXT, value REAL, unit TEXT, kind TEXT, status TEXT,
-    candidates TEXT, note TEXT, source TEXT, page INTEGER, table_index INTEGER, cell_row INTEGER,
-    cell_col INTEGER, cell_offset INTEGER);
--- One cell across agencies (rankings), and one table of one report (a fact answer), at any corpus size.
-CREATE INDEX IF NOT EXISTS facts_lookup ON facts (tbl, row, col, agency, year);
-CREATE INDEX IF NOT EXISTS facts_report_table ON facts (agency, year, tbl);
-CREATE INDEX IF NOT EXISTS facts_report ON facts (report_id);
-CREATE TABLE IF NOT EXISTS violations (
-    report_id TEXT, tbl TEXT, rule TEXT, at TEXT, expected REAL, found REAL);
-CREATE TABLE IF NOT EXISTS chunks (
-    id TEXT, text TEXT, report_id TEXT, agency TEXT, year INTEGER, section TEXT, section_key TEXT,
-    kind TEXT, source TEXT, page INTEGER);
-CREATE INDEX IF NOT EXISTS chunks_report ON chunks (report_id);
--- OCR'd pages as read (JPEG): what an OCR'd cell's box points into, to show the cell as printed.
-CREATE TABLE IF NOT EXISTS page_images (report_id TEXT, page INTEGER, image BLOB);
-CREATE INDEX IF NOT EXISTS page_images_report ON page_images (report_id, page);
-CREATE TABLE IF NOT EXISTS pending (version TEXT PRIMARY KEY);
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
-"""
+_META = sa.MetaData()
+
+
+def _rowid() -> sa.Column:
+    # SQLite's implicit row id (insertion order), declared so that Postgres has the same column to sort by; on
+    # SQLite an INTEGER primary key is that row id, so stores written before it was declared read the same.
+    return sa.Column("rowid", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True)
+
+
+_REPORTS = sa.Table(
+    "reports", _META, sa.Column("id", sa.Text, primary_key=True), sa.Column("agency", sa.Text),
+    sa.Column("year", sa.Integer),
+    *(sa.Column(name, sa.Text) for name in ("title", "source", "source_format", "template", "publish_date",
+                                            "content_hash")),
+    *(sa.Column(name, sa.Integer) for name in ("chunks", "facts", "violations")),
+    *(sa.Column(name, sa.Text) for name in ("ingested_at", "agency_source", "year_source")),
+)
+_FACTS = sa.Table(
+    "facts", _META, _rowid(),
+    *(sa.Column(name, sa.Text) for name in ("report_id", "agency")), sa.Column("year", sa.Integer),
+    *(sa.Column(name, sa.Text) for name in ("template", "tbl", "row", "col", "row_label", "column_label", "raw")),
+    sa.Column("value", sa.Float),
+    *(sa.Column(name, sa.Text) for name in ("unit", "kind", "status", "candidates", "note", "source")),
+    *(sa.Column(name, sa.Integer) for name in ("page", "table_index", "cell_row", "cell_col", "cell_offset")),
+    sa.Column("cell_box", sa.Text), sa.Column("confidence", sa.Float),
+    # One cell across agencies (rankings), and one table of one report (a fact answer), at any corpus size.
+    sa.Index("facts_lookup", "tbl", "row", "col", "agency", "year"),
+    sa.Index("facts_report_table", "agency", "year", "tbl"),
+    sa.Index("facts_report", "report_id"),
+)
+_VIOLATIONS = sa.Table(
+    "violations", _META, _rowid(), *(sa.Column(name, sa.Text) for name in ("report_id", "tbl", "rule", "at")),
+    sa.Column("expected", sa.Float), sa.Column("found", sa.Float),
+)
+_CHUNKS = sa.Table(
+    "chunks", _META, _rowid(), *(sa.Column(name, sa.Text) for name in ("id", "text", "report_id", "agency")),
+    sa.Column("year", sa.Integer), *(sa.Column(name, sa.Text) for name in ("section", "section_key", "kind", "source")),
+    sa.Column("page", sa.Integer), sa.Index("chunks_report", "report_id"),
+)
+# OCR'd pages as read (JPEG): what an OCR'd cell's box points into, to show the cell as printed.
+_PAGE_IMAGES = sa.Table(
+    "page_images", _META, sa.Column("report_id", sa.Text), sa.Column("page", sa.Integer),
+    sa.Column("image", sa.LargeBinary), sa.Index("page_images_report", "report_id", "page"),
+)
+_PENDING = sa.Table("pending", _META, sa.Column("version", sa.Text, primary_key=True))
+_GENERATION = sa.Table("meta", _META, sa.Column("key", sa.Text, primary_key=True), sa.Column("value", sa.Text))
 # Columns added since the first stores were written: a store without them gets them on open (empty).
-_ADDED_COLUMNS = {"reports": ("agency_source TEXT", "year_source TEXT"),
-                  "facts": ("cell_box TEXT", "confidence REAL")}
+_ADDED_COLUMNS = {_REPORTS: ("agency_source", "year_source"), _FACTS: ("cell_box", "confidence")}
+# Tables a report's rows live in, with the column naming the report.
+_REPORT_ROWS = ((_REPORTS, "id"), (_FACTS, "report_id"), (_VIOLATIONS, "report_id"), (_CHUNKS, "report_id"),
+                (_PAGE_IMAGES, "report_id"))
+# Postgres advisory lock taken by every committing transaction (the two-key space, apart from the versions' keys).
+_COMMIT_LOCK = (0x52515141, 1)
 # Chunks embedded between two looks at a cancel flag: a few seconds of work on two cores. Prefetching takes
 # bigger slices, since one call for several reports pads less (pipeline.READ_AHEAD).
 _BATCH = 64
@@ -106,27 +140,27 @@ def _version(report_id: str, content_hash: str) -> str:
 
 
 class Store:
-    """One store per `$REPORTQA_HOME`; safe for many threads, reading and writing."""
+    """One store per `$REPORTQA_HOME` (and `$REPORTQA_DB_URL`); safe for many threads, reading and writing."""
 
     def __init__(self, settings: Settings | None = None, embeddings: Embeddings | None = None) -> None:
         self.settings = settings or Settings()
         self.read_only = _open_home(self.settings)
         self._embeddings = embeddings
-        self._write_lock = threading.Lock()
-        self._in_flight: Counter[str] = Counter()  # versions being written here; touched under _write_lock
+        self._engine = _engine(self.settings, self.read_only)
+        postgres = self._engine.dialect.name == "postgresql"
+        self._writers: _Writers = _PostgresWriters(self._engine) if postgres else _LocalWriters()
         if not self.read_only:
-            with self._db() as db:
-                db.executescript(_SCHEMA)
+            with self._db(write=True) as db:
+                _META.create_all(db)
                 _add_columns(db)
 
     # -- reading ---------------------------------------------------------------------------------
 
     def reports(self) -> list[ReportInfo]:
         with self._db() as db:
-            rows = db.execute(
-                f"SELECT {', '.join(f.name for f in fields(ReportInfo))} FROM reports ORDER BY agency, year"
-            ).fetchall()
-        return [ReportInfo(*row) for row in rows]
+            rows = db.execute(sa.select(*(_REPORTS.c[f.name] for f in fields(ReportInfo)))).all()
+        # Sorted here, not by the database: Postgres collations order Chinese otherwise than SQLite's bytes.
+        return sorted((ReportInfo(*row) for row in rows), key=lambda r: (r.agency, r.year))
 
     def report_with_hash(self, content_hash: str) -> ReportInfo | None:
         """The committed report read from a file with these bytes, if any."""
@@ -146,34 +180,32 @@ class Store:
         column: str | None = None,
     ) -> list[Fact]:
         filters = {"report_id": report_id, "agency": agency, "year": year, "tbl": table, "row": row, "col": column}
-        where = [f"{name} = ?" for name, value in filters.items() if value is not None]
-        sql = "SELECT * FROM facts" + (f" WHERE {' AND '.join(where)}" if where else "") + " ORDER BY rowid"
+        query = sa.select(*_columns(_FACTS)).where(
+            *(_FACTS.c[name] == value for name, value in filters.items() if value is not None)
+        )
         with self._db() as db:
-            rows = db.execute(sql, [v for v in filters.values() if v is not None]).fetchall()
+            rows = db.execute(query.order_by(_FACTS.c.rowid)).all()
         return [_fact_from_row(r) for r in rows]
 
     def page_image(self, report_id: str, page: int) -> bytes | None:
         """An OCR'd page of a report as it was read (JPEG), or None for a page read from text."""
+        t = _PAGE_IMAGES
         with self._db() as db:
-            row = db.execute("SELECT image FROM page_images WHERE report_id = ? AND page = ?",
-                             (report_id, page)).fetchone()
-        return row[0] if row else None
+            return db.execute(sa.select(t.c.image).where(t.c.report_id == report_id, t.c.page == page)).scalar()
 
     def violations(self, report_id: str | None = None) -> list[Violation]:
-        sql = "SELECT * FROM violations" + (" WHERE report_id = ?" if report_id else "") + " ORDER BY rowid"
+        query = sa.select(*_columns(_VIOLATIONS)).order_by(_VIOLATIONS.c.rowid)
+        if report_id:
+            query = query.where(_VIOLATIONS.c.report_id == report_id)
         with self._db() as db:
-            rows = db.execute(sql, [report_id] if report_id else []).fetchall()
-        return [Violation(*r) for r in rows]
+            return [Violation(*r) for r in db.execute(query)]
 
     def chunks(self, report_ids: Iterable[str] | None = None) -> list[Chunk]:
+        query = sa.select(*_columns(_CHUNKS)).order_by(_CHUNKS.c.rowid)
+        if report_ids is not None:
+            query = query.where(_CHUNKS.c.report_id.in_(list(report_ids)))
         with self._db() as db:
-            if report_ids is None:
-                rows = db.execute("SELECT * FROM chunks ORDER BY rowid").fetchall()
-            else:
-                ids = list(report_ids)
-                marks = ",".join("?" * len(ids))
-                rows = db.execute(f"SELECT * FROM chunks WHERE report_id IN ({marks}) ORDER BY rowid", ids).fetchall()
-        return [Chunk(*r) for r in rows]
+            return [Chunk(*r) for r in db.execute(query)]
 
     def search(
         self, query: str, k: int = 5, report_ids: Sequence[str] | None = None
@@ -194,8 +226,8 @@ class Store:
     def generation(self) -> int:
         """Changes whenever committed contents change (callers rebuild caches such as BM25 on it)."""
         with self._db() as db:
-            row = db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
-        return int(row[0]) if row else 0
+            value = db.execute(sa.select(_GENERATION.c.value).where(_GENERATION.c.key == "generation")).scalar()
+        return int(value or 0)
 
     # -- writing ---------------------------------------------------------------------------------
 
@@ -213,7 +245,7 @@ class Store:
     ) -> PutStatus:
         """Make `report` the committed version for its (agency, year), atomically.
 
-        Embedding runs outside the write lock; setting `cancel` stops it between batches with `Cancelled`.
+        Embedding runs outside any lock; setting `cancel` stops it between batches with `Cancelled`.
         Cancelled, interrupted or failed, the put drops what it wrote and the store is as it was."""
         self.require_writable()
         if self._current_hash(report.id) == report.content_hash:
@@ -226,35 +258,29 @@ class Store:
             docs.append(doc)
         with self._writing(version):
             self._index(docs, cancel)
-            with self._write_lock:
-                old = self._current_hash(report.id)
-                with self._db() as db:
-                    if old == report.content_hash:  # another writer committed the same bytes meanwhile
-                        db.execute("DELETE FROM pending WHERE version = ?", (version,))
-                        return "unchanged"
-                    self._delete_rows(db, report.id)
-                    info = ReportInfo(
-                        report.id, report.agency, report.year, report.title, report.source, report.source_format,
-                        report.template, report.publish_date, report.content_hash, len(chunks), len(facts),
-                        len(violations), datetime.now(UTC).isoformat(timespec="seconds"), report.agency_source,
-                        report.year_source,
-                    )
-                    columns = [f.name for f in fields(ReportInfo)]
-                    db.execute(
-                        f"INSERT INTO reports ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-                        astuple(info),
-                    )
-                    db.executemany(f"INSERT INTO facts VALUES ({','.join('?' * 24)})", map(_fact_to_row, facts))
-                    db.executemany("INSERT INTO page_images VALUES (?,?,?)",
-                                   [(report.id, page, image) for page, image in report.page_images])
-                    db.executemany("INSERT INTO violations VALUES (?,?,?,?,?,?)", map(astuple, violations))
-                    db.executemany(f"INSERT INTO chunks VALUES ({','.join('?' * 10)})", map(astuple, chunks))
-                    db.execute("DELETE FROM pending WHERE version = ?", (version,))
-                    if old is not None:
-                        self._retire(db, _version(report.id, old))
-                    self._bump(db)
+            with self._db(write=True) as db:
+                old = self._current_hash(report.id, db)
+                if old == report.content_hash:  # another writer committed the same bytes meanwhile
+                    db.execute(_PENDING.delete().where(_PENDING.c.version == version))
+                    return "unchanged"
+                self._delete_rows(db, report.id)
+                info = ReportInfo(
+                    report.id, report.agency, report.year, report.title, report.source, report.source_format,
+                    report.template, report.publish_date, report.content_hash, len(chunks), len(facts),
+                    len(violations), datetime.now(UTC).isoformat(timespec="seconds"), report.agency_source,
+                    report.year_source,
+                )
+                _insert(db, _REPORTS, [astuple(info)])
+                _insert(db, _FACTS, map(_fact_to_row, facts))
+                _insert(db, _PAGE_IMAGES, [(report.id, page, image) for page, image in report.page_images])
+                _insert(db, _VIOLATIONS, map(astuple, violations))
+                _insert(db, _CHUNKS, map(astuple, chunks))
+                db.execute(_PENDING.delete().where(_PENDING.c.version == version))
+                if old is not None:
+                    self._retire(db, _version(report.id, old))
+                self._bump(db)
         if old is not None:
-            self._drop_vectors(_version(report.id, old))
+            self._drop_unowned(_version(report.id, old))
         return "added" if old is None else "replaced"
 
     def embed_ahead(self, texts: Sequence[str], cancel: threading.Event | None = None) -> None:
@@ -274,30 +300,26 @@ class Store:
         """Delete a report's facts, chunks and vectors, and any orphaned vectors; False when it is not in the
         store. Never waits for a put's embedding, only for its commit."""
         self.require_writable()
-        with self._write_lock:
-            old = self._current_hash(report_id)
+        with self._db(write=True) as db:
+            old = self._current_hash(report_id, db)
             if old is None:
                 return False
-            with self._db() as db:
-                self._delete_rows(db, report_id)
-                self._retire(db, _version(report_id, old))
-                self._bump(db)
-        self._drop_vectors(_version(report_id, old))
+            self._delete_rows(db, report_id)
+            self._retire(db, _version(report_id, old))
+            self._bump(db)
+        self._drop_unowned(_version(report_id, old))
         self.recover()
         return True
 
     def recover(self) -> int:
         """Drop the vectors no committed report owns: versions a crash left uncommitted or half-retired, or whose
-        rows were lost with the database; versions this process is still writing are kept. Returns how many."""
+        rows were lost with the database; versions being written (by any process) are kept. Returns how many."""
         self.require_writable()
-        with self._write_lock:
-            orphans = self._orphans()
-            return sum(self._drop_vectors(version) for version in orphans)
+        return sum(self._drop_unowned(version) for version in self._orphans())
 
     def orphaned_reports(self) -> list[str]:
         """"report_id (source)" of every version whose vectors no committed report owns (what recover drops)."""
-        with self._write_lock:
-            return sorted({f"{report_id} ({source})" for report_id, source in self._orphans().values()})
+        return sorted({f"{report_id} ({source})" for report_id, source in self._orphans().values()})
 
     def count_vectors(self) -> int:
         return self._chroma._collection.count()
@@ -305,45 +327,35 @@ class Store:
     # -- internals -------------------------------------------------------------------------------
 
     @contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
-        # A connection per operation: sqlite3 connections must not cross threads, and opening
-        # one is cheaper than the locking a shared one would need.
+    def _db(self, *, write: bool = False) -> Iterator[sa.Connection]:
+        """One transaction. `write`: one that reads what it then changes, so it holds the store's commit lock
+        (SQLite: BEGIN IMMEDIATE; Postgres: an advisory lock), serializing it with every other process's."""
         try:
-            if self.read_only:
-                # immutable: WAL mode would otherwise need a -shm file beside the database, which cannot be made
-                db = sqlite3.connect(f"{self.settings.db_path.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
-            else:
-                db = sqlite3.connect(self.settings.db_path, timeout=60)
-            try:
-                if not self.read_only:
-                    db.execute("PRAGMA journal_mode=WAL")
-                with db:
+            with self._engine.connect() as db:
+                if write:
+                    db = db.execution_options(reportqa_write=True)  # seen by _engine's BEGIN on SQLite
+                with db.begin():
+                    if write and db.dialect.name == "postgresql":
+                        db.execute(sa.select(sa.func.pg_advisory_xact_lock(*_COMMIT_LOCK)))
                     yield db
-            finally:
-                db.close()
-        except sqlite3.DatabaseError as err:
+        except sa.exc.DBAPIError as err:
             raise _storage_error(self.settings, err) from err
 
     @contextmanager
     def _writing(self, version: str) -> Iterator[None]:
-        """Register `version` as being written (recover() keeps it) and listed as pending (a crash leaves it
-        to recover()); on any failure, Ctrl-C or cancel included, drop what was written of it."""
-        with self._write_lock:
-            self._in_flight[version] += 1
-            with self._db() as db:
-                db.execute("INSERT OR IGNORE INTO pending VALUES (?)", (version,))
+        """Hold `version` as being written (recover() keeps it) and list it as pending (a crash leaves it to
+        recover()); on any failure, Ctrl-C or cancel included, drop what was written of it unless another
+        writer still needs it."""
         try:
-            yield
+            with self._writers.writing(version):
+                with self._db() as db:
+                    db.execute(_dialect_insert(db, _PENDING).values(version=version).on_conflict_do_nothing())
+                yield
         except BaseException:
-            with self._write_lock:
-                self._in_flight[version] -= 1
-                # Another writer of the same bytes may still need them; a failure here is finished by recover().
-                if not self._in_flight[version] and version not in self._committed():
-                    with suppress(Exception):
-                        self._drop_vectors(version)
+            # Another writer of the same bytes may still need them; a failure here is finished by recover().
+            with suppress(Exception):
+                self._drop_unowned(version)
             raise
-        with self._write_lock:
-            self._in_flight[version] -= 1
 
     def _index(self, docs: Sequence, cancel: threading.Event | None) -> None:
         from langchain_core.indexing import index
@@ -355,45 +367,53 @@ class Store:
 
     def _committed(self) -> set[str]:
         with self._db() as db:
-            return {_version(i, h) for i, h in db.execute("SELECT id, content_hash FROM reports")}
+            return {_version(i, h) for i, h in db.execute(sa.select(_REPORTS.c.id, _REPORTS.c.content_hash))}
 
     def _orphans(self) -> dict[str, tuple[str, str]]:
-        """Version -> (report id, source) of the vectors and pending versions nothing committed or in flight
-        owns. Called under the write lock, so no put registers between the look and the drop."""
-        keep = self._committed() | {v for v, n in self._in_flight.items() if n}
+        """Version -> (report id, source) of the vectors and pending versions that no committed report owns and
+        nobody is writing."""
+        keep = self._committed()
         where = {"version": {"$nin": sorted(keep)}} if keep else None
         found = self._chroma.get(where=where, include=["metadatas"])
         orphans = {m["version"]: (m.get("report_id", "?"), m.get("source", "?"))
                    for m in found["metadatas"] if m and "version" in m}
         with self._db() as db:
-            pending = [v for (v,) in db.execute("SELECT version FROM pending") if v not in keep]
+            pending = [v for v in db.execute(sa.select(_PENDING.c.version)).scalars() if v not in keep]
         for version in pending:
             orphans.setdefault(version, (version.rpartition("@")[0], "?"))
-        return orphans
+        return {version: owner for version, owner in orphans.items() if not self._writers.busy(version)}
 
-    def _current_hash(self, report_id: str) -> str | None:
-        with self._db() as db:
-            row = db.execute("SELECT content_hash FROM reports WHERE id = ?", (report_id,)).fetchone()
-        return row[0] if row else None
-
-    @staticmethod
-    def _delete_rows(db: sqlite3.Connection, report_id: str) -> None:
-        for table, key in (("reports", "id"), ("facts", "report_id"), ("violations", "report_id"),
-                           ("chunks", "report_id"), ("page_images", "report_id")):
-            db.execute(f"DELETE FROM {table} WHERE {key} = ?", (report_id,))
+    def _current_hash(self, report_id: str, db: sa.Connection | None = None) -> str | None:
+        query = sa.select(_REPORTS.c.content_hash).where(_REPORTS.c.id == report_id)
+        if db is not None:
+            return db.execute(query).scalar()
+        with self._db() as own:
+            return own.execute(query).scalar()
 
     @staticmethod
-    def _bump(db: sqlite3.Connection) -> None:
-        db.execute(
-            "INSERT INTO meta VALUES ('generation', '1') "
-            "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
-        )
+    def _delete_rows(db: sa.Connection, report_id: str) -> None:
+        for table, key in _REPORT_ROWS:
+            db.execute(table.delete().where(table.c[key] == report_id))
 
     @staticmethod
-    def _retire(db: sqlite3.Connection, version: str) -> None:
+    def _bump(db: sa.Connection) -> None:
+        generation = sa.cast(sa.cast(_GENERATION.c.value, sa.Integer) + 1, sa.Text)
+        db.execute(_dialect_insert(db, _GENERATION).values(key="generation", value="1")
+                   .on_conflict_do_update(index_elements=["key"], set_={"value": generation}))
+
+    @staticmethod
+    def _retire(db: sa.Connection, version: str) -> None:
         """List a version whose vectors are about to be dropped, in the transaction that uncommits it,
         so that recover() finishes the drop if the process dies first."""
-        db.execute("INSERT OR IGNORE INTO pending VALUES (?)", (version,))
+        db.execute(_dialect_insert(db, _PENDING).values(version=version).on_conflict_do_nothing())
+
+    def _drop_unowned(self, version: str) -> int:
+        """Drop a version's vectors unless it is committed or someone is writing it; returns how many. Holding it
+        meanwhile makes a put of the same version wait, then write every vector itself."""
+        with self._writers.dropping(version) as free:
+            if not free or version in self._committed():
+                return 0
+            return self._drop_vectors(version)
 
     def _drop_vectors(self, version: str) -> int:
         """Delete a version's vectors (found in the index and in the record manager, either may have lost
@@ -404,7 +424,7 @@ class Store:
             self._chroma.delete(ids=keys[start : start + 1000])
             self._record_manager.delete_keys(keys[start : start + 1000])
         with self._db() as db:
-            db.execute("DELETE FROM pending WHERE version = ?", (version,))
+            db.execute(_PENDING.delete().where(_PENDING.c.version == version))
         return len(keys)
 
     @cached_property
@@ -427,12 +447,13 @@ class Store:
     @cached_property
     def _record_manager(self):
         from langchain_classic.indexes import SQLRecordManager
+        from langchain_classic.indexes._sql_record_manager import UpsertionRecord
 
-        manager = SQLRecordManager(
-            f"chroma/{self.settings.collection}", db_url=f"sqlite:///{self.settings.db_path}"
-        )
-        manager.create_schema()
-        return manager
+        # Its table is made here rather than by create_schema(), which would use a connection of its own: under
+        # the commit lock, two processes opening a new database at once do not both create it.
+        with self._db(write=True) as db:
+            UpsertionRecord.metadata.create_all(db)
+        return SQLRecordManager(f"chroma/{self.settings.collection}", engine=self._engine)
 
     @cached_property
     def _chroma(self):
@@ -475,6 +496,146 @@ class Store:
         )
 
 
+class _Writers(ABC):
+    """Who is writing which version, so that nobody drops vectors a writer still needs.
+
+    A writer holds its version shared from before its first vector until after its commit. Whoever drops a
+    version's vectors (a failed put, a replacement retiring the old version, recover()) first takes it
+    exclusively, or leaves it alone when it cannot; a put of that version starting meanwhile waits, then writes
+    every vector itself (the record manager no longer lists them)."""
+
+    @abstractmethod
+    def writing(self, version: str) -> AbstractContextManager[None]: ...
+
+    @abstractmethod
+    def dropping(self, version: str) -> AbstractContextManager[bool]:
+        """Hold `version` exclusively if nobody writes it: yields whether it could."""
+
+    def busy(self, version: str) -> bool:
+        with self.dropping(version) as free:
+            return not free
+
+
+class _LocalWriters(_Writers):
+    """The writers of this process: a SQLite store with an embedded index is written by one process at a time."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._writing: Counter[str] = Counter()
+        self._dropping: set[str] = set()
+
+    @contextmanager
+    def writing(self, version: str) -> Iterator[None]:
+        with self._changed:
+            self._changed.wait_for(lambda: version not in self._dropping)
+            self._writing[version] += 1
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._writing[version] -= 1
+
+    @contextmanager
+    def dropping(self, version: str) -> Iterator[bool]:
+        with self._changed:
+            free = not self._writing[version] and version not in self._dropping
+            if free:
+                self._dropping.add(version)
+        try:
+            yield free
+        finally:
+            if free:
+                with self._changed:
+                    self._dropping.discard(version)
+                    self._changed.notify_all()
+
+
+class _PostgresWriters(_Writers):
+    """The writers on every machine sharing the database, as session advisory locks on the versions, each held on a
+    connection of its own. Postgres releases a lock with its connection, so a writer that crashed (its process
+    killed, its machine gone once TCP keepalive notices) stops protecting its version and recover() drops it; no
+    heartbeat, clock or grace period to tune."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self._engine = engine
+
+    @contextmanager
+    def writing(self, version: str) -> Iterator[None]:
+        with self._engine.connect() as db:
+            db.execution_options(isolation_level="AUTOCOMMIT")
+            db.execute(sa.select(sa.func.pg_advisory_lock_shared(_lock_key(version))))
+            try:
+                yield
+            finally:
+                db.execute(sa.select(sa.func.pg_advisory_unlock_shared(_lock_key(version))))
+
+    @contextmanager
+    def dropping(self, version: str) -> Iterator[bool]:
+        with self._engine.connect() as db:
+            db.execution_options(isolation_level="AUTOCOMMIT")
+            free = bool(db.execute(sa.select(sa.func.pg_try_advisory_lock(_lock_key(version)))).scalar())
+            try:
+                yield free
+            finally:
+                if free:
+                    db.execute(sa.select(sa.func.pg_advisory_unlock(_lock_key(version))))
+
+
+def _lock_key(version: str) -> int:
+    """A version's advisory lock key: Postgres takes a signed 64-bit number."""
+    return int.from_bytes(hashlib.sha256(version.encode()).digest()[:8], "big", signed=True)
+
+
+def _engine(settings: Settings, read_only: bool) -> sa.Engine:
+    if settings.db_url:
+        url = sa.make_url(settings.db_url)
+        if url.drivername == "postgresql":  # SQLAlchemy's default there is psycopg2; psycopg (3) is what is installed
+            url = url.set(drivername="postgresql+psycopg")
+        return sa.create_engine(url)
+    # A connection per operation, closed after it (no pool): the last one closed folds the WAL into the file.
+    engine = sa.create_engine(f"sqlite:///{settings.db_path}", poolclass=sa.NullPool,
+                              creator=partial(_connect_sqlite, settings.db_path, read_only))
+
+    @sa.event.listens_for(engine, "begin")
+    def begin(db: sa.Connection) -> None:
+        # sqlite3's own BEGIN comes only before a change (_connect_sqlite turns it off): this one also covers the
+        # reads before it, and a write takes the database's write lock before reading what it will change.
+        db.exec_driver_sql("BEGIN IMMEDIATE" if db.get_execution_options().get("reportqa_write") else "BEGIN")
+
+    return engine
+
+
+def _connect_sqlite(path: Path, read_only: bool) -> sqlite3.Connection:
+    if read_only:
+        # immutable: WAL mode would otherwise need a -shm file beside the database, which cannot be made
+        return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True, isolation_level=None,
+                               check_same_thread=False)
+    db = sqlite3.connect(path, timeout=60, isolation_level=None, check_same_thread=False)
+    try:
+        db.execute("PRAGMA journal_mode=WAL")
+    except sqlite3.DatabaseError:
+        db.close()
+        raise
+    return db
+
+
+def _columns(table: sa.Table) -> list[sa.Column]:
+    """A table's columns in the order of the record stored in it (rowid is the database's)."""
+    return [c for c in table.columns if c.name != "rowid"]
+
+
+def _insert(db: sa.Connection, table: sa.Table, rows: Iterable[tuple]) -> None:
+    names = [c.name for c in _columns(table)]
+    values = [dict(zip(names, row, strict=True)) for row in rows]
+    if values:
+        db.execute(table.insert(), values)
+
+
+def _dialect_insert(db: sa.Connection, table: sa.Table):
+    """An INSERT that can take ON CONFLICT, which SQLite and Postgres both have but SQLAlchemy spells per dialect."""
+    return (sqlite.insert if db.dialect.name == "sqlite" else postgresql.insert)(table)
+
+
 class _Deferred(Embeddings):
     """The store's embeddings, loaded on their first use: opening the index to count, delete or sweep
     vectors never loads the model."""
@@ -495,13 +656,15 @@ def _check(cancel: threading.Event | None) -> None:
 
 
 def _open_home(settings: Settings) -> bool:
-    """Create the home if needed and say whether it is read-only; refuse a database lost beside its index."""
+    """Create the home if needed and say whether it is read-only; refuse a SQLite database lost beside its index."""
     home, db_path = settings.home, settings.db_path
     try:
         home.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise StoreError(f"cannot create the store folder {home} ({err.strerror}): set REPORTQA_HOME to a folder "
                          "you can write") from err
+    if settings.db_url:  # the home holds at most the embedded index
+        return not settings.chroma_url and not os.access(home, os.W_OK)
     index = settings.chroma_dir / "chroma.sqlite3"
     lost = "missing" if not db_path.exists() else "empty (0 bytes)" if db_path.stat().st_size == 0 else ""
     if lost and not settings.chroma_url and index.exists():
@@ -513,9 +676,14 @@ def _open_home(settings: Settings) -> bool:
     return not os.access(home, os.W_OK) or (db_path.exists() and not os.access(db_path, os.W_OK))
 
 
-def _storage_error(settings: Settings, err: sqlite3.DatabaseError) -> StoreError:
-    """One line for a failing SQLite call: what is wrong with which file, and what to do."""
-    path, text = settings.db_path, str(err)
+def _storage_error(settings: Settings, err: sa.exc.DBAPIError) -> StoreError:
+    """One line for a failing database call: what is wrong with which database, and what to do."""
+    text = str(err.orig).strip().splitlines()[0] if str(err.orig).strip() else type(err.orig).__name__
+    if settings.db_url:
+        url = sa.make_url(settings.db_url).render_as_string(hide_password=True)
+        return StoreError(f"the database {url} cannot be used ({text}): check REPORTQA_DB_URL and that the server "
+                          "is up and lets this user in")
+    path = settings.db_path
     if "malformed" in text or "not a database" in text:
         return StoreError(f"the fact database {path} is damaged ({text}): restore it from a backup, or run "
                           "`reportqa check --repair` to set it aside, then re-ingest the reports")
@@ -543,20 +711,21 @@ def _snapshot(store: Store) -> Path:
 
 def repair(settings: Settings) -> list[str]:
     """`reportqa check --repair`: set a damaged or emptied database aside (an empty one takes its place) and drop
-    every vector no committed report owns; returns what was done, one line each."""
+    every vector no committed report owns; returns what was done, one line each. A Postgres database is the
+    server's to keep whole: only the vectors are swept."""
     done = []
     db_path = settings.db_path
     if settings.home.is_dir() and not os.access(settings.home, os.W_OK):
         raise StoreError(f"the store at {settings.home} is read-only: make it writable to repair it")
-    if db_path.exists() and not _readable(db_path):
+    if not settings.db_url and db_path.exists() and not _readable(db_path):
         aside = db_path.with_name(f"{db_path.name}.damaged-{datetime.now(UTC):%Y%m%d%H%M%S}")
         for suffix in ("", "-wal", "-shm"):
             if Path(f"{db_path}{suffix}").exists():
                 Path(f"{db_path}{suffix}").rename(f"{aside}{suffix}")
         done.append(f"set the damaged database aside as {aside}; the store starts empty")
-    if settings.home.is_dir() and not db_path.exists():
-        with closing(sqlite3.connect(db_path)) as db:  # an empty database beside the index: no longer "lost"
-            db.executescript(_SCHEMA)
+    if not settings.db_url and settings.home.is_dir() and not db_path.exists():
+        with _engine(settings, read_only=False).begin() as db:  # an empty database beside the index: not "lost"
+            _META.create_all(db)
     store = Store(settings)
     lost = store.orphaned_reports()
     dropped = store.recover()
@@ -577,12 +746,14 @@ def _readable(db_path: Path) -> bool:
         db.close()
 
 
-def _add_columns(db: sqlite3.Connection) -> None:
-    for table, columns in _ADDED_COLUMNS.items():
-        present = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
-        for column in columns:
-            if column.split()[0] not in present:
-                db.execute(f"ALTER TABLE {table} ADD COLUMN {column}")
+def _add_columns(db: sa.Connection) -> None:
+    inspector = sa.inspect(db)
+    for table, names in _ADDED_COLUMNS.items():
+        present = {column["name"] for column in inspector.get_columns(table.name)}
+        for name in names:
+            if name not in present:
+                kind = table.c[name].type.compile(db.dialect)
+                db.execute(sa.text(f"ALTER TABLE {table.name} ADD COLUMN {name} {kind}"))
 
 
 def _fact_to_row(f: Fact) -> tuple:

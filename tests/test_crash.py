@@ -4,7 +4,8 @@ the facts an uninterrupted run gives) or wholly absent, search sees only committ
 re-run completes with nothing left over. A kill while replacing reports leaves the old version
 answerable.
 
-The ingest runs in a child process (this module's `main`: the real pipeline and store with
+Each test runs on SQLite and on Postgres (REPORTQA_DB_URL in the children's environment). The ingest runs in a
+child process (this module's `main`: the real pipeline and store with
 LangChain's deterministic fake embedding, so no model is loaded); the store is read back by the
 next child before it ingests, since embedded Chroma must not be open in two processes at once.
 """
@@ -208,6 +209,12 @@ def reference(corpus, tmp_path_factory) -> dict[str, dict]:
     return {"v1": v1.after, "v2": v2.after, "seconds": v1.seconds}
 
 
+@pytest.fixture
+def backend(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The children's database: they read REPORTQA_DB_URL from the environment `run` passes on."""
+    monkeypatch.setenv("REPORTQA_DB_URL", db_url)
+
+
 def _versions(*states: dict) -> dict[str, list[dict]]:
     out: dict[str, list[dict]] = {}
     for state in states:
@@ -237,6 +244,7 @@ def _kill_then_finish(home: Path, files: list[Path], kills: list[dict], versions
     return codes
 
 
+@pytest.mark.usefixtures("backend")
 @pytest.mark.parametrize(
     ("plan", "seed"), [(["indexed:1", "random", "random"], 1), (["after_put:2", "indexed:2", "random"], 2)]
 )
@@ -249,6 +257,7 @@ def test_killed_while_adding(corpus, reference, tmp_path, plan: list[str], seed:
     print(f"plan {plan}: exit codes {codes}")
 
 
+@pytest.mark.usefixtures("backend")
 def test_killed_while_replacing_keeps_every_report_answerable(corpus, reference, tmp_path) -> None:
     """Kills during a second edition of every report: each report stays, old or new, never neither."""
     home = tmp_path / "store"

@@ -14,6 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from langchain_core.embeddings import DeterministicFakeEmbedding
 
 from ingest.model import Fact
@@ -259,8 +260,8 @@ def test_a_ranking_says_which_agencies_it_leaves_out(fresh):
     store, _ = fresh
     agency = AGENCIES[2]
     with store._db() as db:  # its 尚未审结 and 总计 make no concluded review: the rate has no denominator
-        db.execute("UPDATE facts SET raw = '0', value = 0 WHERE report_id = ? AND tbl = 'review' "
-                   "AND col LIKE 'review_%'", (f"{agency}:2023",))
+        db.execute(sa.text("UPDATE facts SET raw = '0', value = 0 WHERE report_id = :id AND tbl = 'review' "
+                           "AND col LIKE 'review_%'"), {"id": f"{agency}:2023"})
     answer = Engine(store).answer("哪个部门2023年复议纠错率最高")
     assert answer.kind == "rank"
     assert agency not in [a for a, _ in answer.chart]
@@ -271,8 +272,8 @@ def test_a_deleted_input_cell_makes_the_indicator_not_computable(fresh):
     store, _ = fresh
     agency, year = _GEN[0]
     with store._db() as db:
-        db.execute("DELETE FROM facts WHERE report_id = ? AND tbl = 'requests' AND row = 'partly_granted'",
-                   (f"{agency}:{year}",))
+        db.execute(sa.text("DELETE FROM facts WHERE report_id = :id AND tbl = 'requests' AND row = 'partly_granted'"),
+                   {"id": f"{agency}:{year}"})
     answer = Engine(store).answer(f"{agency}{year}年的实质公开率是多少？")
     assert answer.value is None
     assert "无法计算" in answer.answer and "部分公开" in answer.answer, answer.answer

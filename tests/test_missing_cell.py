@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from langchain_core.embeddings import DeterministicFakeEmbedding
 
 from ingest.pipeline import ingest
@@ -46,7 +47,8 @@ def test_a_deleted_cell_is_refused_not_taken_from_its_neighbour(store: Store, qu
     engine = Engine(store)
     assert engine.answer(question).value == _value("issued"), "the question must ask for the issued cell"
     with store._db() as db:
-        db.execute("DELETE FROM facts WHERE tbl = ? AND row = ? AND col = 'issued'", ROW)
+        db.execute(sa.text("DELETE FROM facts WHERE tbl = :tbl AND row = :row AND col = 'issued'"),
+                   {"tbl": ROW[0], "row": ROW[1]})
     answer = Engine(store).answer(question)
     assert (answer.kind, answer.value, answer.citations) == ("refusal", None, []), answer.answer
     assert label in answer.answer, answer.answer

@@ -1,10 +1,11 @@
-"""Store plumbing with real SQLite + embedded Chroma and a deterministic fake embedding."""
+"""Store plumbing with real SQLite or Postgres + embedded Chroma and a deterministic fake embedding."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
 import pytest
+import sqlalchemy as sa
 from langchain_core.embeddings import DeterministicFakeEmbedding
 
 from ingest.errors import IndexMismatch
@@ -33,8 +34,9 @@ def _chunks(report: Report, text: str) -> list[Chunk]:
 
 
 @pytest.fixture
-def store(tmp_path) -> Store:
-    return Store(Settings(home=tmp_path, embed_model="fake"), embeddings=DeterministicFakeEmbedding(size=16))
+def store(tmp_path, db_url: str) -> Store:
+    settings = Settings(home=tmp_path, embed_model="fake", db_url=db_url)
+    return Store(settings, embeddings=DeterministicFakeEmbedding(size=16))
 
 
 def test_put_is_idempotent_and_replaces(store: Store) -> None:
@@ -80,7 +82,7 @@ def test_uncommitted_version_is_invisible_and_recovered(store: Store) -> None:
     doc = _chunks(crashed, "未提交")[0].to_langchain()
     doc.metadata["version"] = f"{crashed.id}@{'c' * 16}"
     with store._db() as db:
-        db.execute("INSERT INTO pending VALUES (?)", (doc.metadata["version"],))
+        db.execute(sa.text("INSERT INTO pending VALUES (:version)"), {"version": doc.metadata["version"]})
     index([doc], store._record_manager, store._chroma, cleanup=None, source_id_key="version", key_encoder="sha256")
 
     assert [c.text for c, _ in store.search("未提交", k=5)] == ["已提交"]
@@ -88,12 +90,13 @@ def test_uncommitted_version_is_invisible_and_recovered(store: Store) -> None:
     assert store.count_vectors() == 1
 
 
-def test_other_embedding_model_is_refused(tmp_path) -> None:
+def test_other_embedding_model_is_refused(tmp_path, db_url: str) -> None:
     fake = DeterministicFakeEmbedding(size=16)
     report = _report()
-    Store(Settings(home=tmp_path, embed_model="fake"), embeddings=fake).put(report, [], [], _chunks(report, "x"))
+    Store(Settings(home=tmp_path, embed_model="fake", db_url=db_url), embeddings=fake).put(
+        report, [], [], _chunks(report, "x"))
     with pytest.raises(IndexMismatch, match="reportqa ingest"):
-        Store(Settings(home=tmp_path, embed_model="other"), embeddings=fake).search("x")
+        Store(Settings(home=tmp_path, embed_model="other", db_url=db_url), embeddings=fake).search("x")
 
 
 def test_other_embedding_runtime_is_refused(tmp_path) -> None:

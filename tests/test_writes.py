@@ -10,6 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from click.testing import CliRunner
 from langchain_core.embeddings import DeterministicFakeEmbedding
 
@@ -41,8 +42,8 @@ def gate() -> Gate:
 
 
 @pytest.fixture
-def store(tmp_path: Path, gate: Gate) -> Store:
-    return Store(Settings(home=tmp_path / "store", embed_model="fake"), embeddings=gate)
+def store(tmp_path: Path, gate: Gate, db_url: str) -> Store:
+    return Store(Settings(home=tmp_path / "store", embed_model="fake", db_url=db_url), embeddings=gate)
 
 
 def _report(agency: str, content_hash: str, n_chunks: int) -> tuple[Report, list[Chunk]]:
@@ -56,7 +57,7 @@ def _report(agency: str, content_hash: str, n_chunks: int) -> tuple[Report, list
 
 def _pending(store: Store) -> list[str]:
     with store._db() as db:
-        return [v for (v,) in db.execute("SELECT version FROM pending")]
+        return list(db.execute(sa.text("SELECT version FROM pending")).scalars())
 
 
 def test_remove_does_not_wait_for_a_large_ingest(store: Store, gate: Gate) -> None:
