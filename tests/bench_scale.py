@@ -37,6 +37,7 @@ from ingest.pipeline import ingest  # noqa: E402
 from ingest.settings import Settings  # noqa: E402
 from ingest.store import ReportInfo, Store, _fact_to_row, _version  # noqa: E402
 from qa.agencies import AgencyIndex  # noqa: E402
+from qa.retrieve import HybridRetriever  # noqa: E402
 from tests.bench import OUT, Latency, _log, machine, splice  # noqa: E402
 from tests.golden import zh_metric  # noqa: E402
 from tests.reportgen import YEARS, random_spec, render  # noqa: E402
@@ -323,7 +324,7 @@ class Measured:
     fact: Latency | None = None
     fact_kinds: dict | None = None
     store_facts: Latency | None = None
-    first_narrative_ms: float = 0.0  # builds the BM25 index over every chunk
+    bm25_build_ms: float = 0.0
     narrative: Latency | None = None
     narrative_kinds: dict | None = None
     store_search: Latency | None = None
@@ -361,8 +362,9 @@ def measure(store: Store, reports: Sequence[Copy], with_text: int, n_questions: 
     texts = list(reports[:with_text])
     picked = [rng.choice(texts) for _ in range(n_questions)]
     narrative = [rng.choice(NARRATIVE).format(agency=c.agency, year=c.template.report.year) for c in picked]
-    m.first_narrative_ms, _ = timed(lambda: engine.answer(narrative[0]))
-    log(f"first narrative answer {m.first_narrative_ms:.0f} ms")
+    m.bm25_build_ms, _ = timed(lambda: HybridRetriever(store).text([]))  # what an engine's first passage search pays
+    log(f"BM25 index over every chunk built in {m.bm25_build_ms:.0f} ms")
+    engine.answer(narrative[0])
     m.narrative, m.narrative_kinds = _answers(engine, narrative)
     k = store.settings.top_k * 4  # the dense pool HybridRetriever asks for
     m.store_search = Latency.of([timed(lambda c=c, q=q: store.search(q, k=k, report_ids=[c.report_id]))[0]
@@ -433,7 +435,7 @@ def lines(filled: Filled, m: Measured, backend: str, size: int, n_templates: int
         f"| first fact answer (builds the engine's report list and agency index) | {m.first_fact_ms / 1000:.1f} s |",
         f"| **fact answer** (target p50 ≤ 20 ms) | {m.fact} ({kinds}) |",
         f"| `Store.facts(agency, year, table)` under it | {m.store_facts} |",
-        f"| first narrative answer (builds BM25 over every chunk) | {m.first_narrative_ms / 1000:.1f} s |",
+        f"| BM25 index over every chunk: build (an engine's first passage search) | {m.bm25_build_ms / 1000:.1f} s |",
         f"| **narrative answer** (target p50 ≤ 150 ms) | {m.narrative} ({narrative_kinds}) |",
         f"| `Store.search` (query embedding + Chroma, one report) under it | {m.store_search} |",
         f"| raw Chroma query, k=20, unfiltered | {m.chroma} |",
