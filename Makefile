@@ -11,7 +11,7 @@ export TRANSFORMERS_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: setup run test bench lint apt model
+.PHONY: setup run test bench bench-scale lint apt model
 
 setup: $(VENV)/.installed apt model
 
@@ -42,6 +42,10 @@ test: setup
 
 bench: setup
 	$(BIN)/python -m tests.bench
+
+# 10^5 reports' facts and 3×10^5 chunks filled directly (no embedding); REPORTQA_DB_URL picks the database.
+bench-scale: setup
+	$(BIN)/python -m tests.bench_scale
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
