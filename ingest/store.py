@@ -164,7 +164,10 @@ class Store:
 
     def report_with_hash(self, content_hash: str) -> ReportInfo | None:
         """The committed report read from a file with these bytes, if any."""
-        return next((r for r in self.reports() if r.content_hash == content_hash), None)
+        columns = (_REPORTS.c[f.name] for f in fields(ReportInfo))
+        with self._db() as db:
+            row = db.execute(sa.select(*columns).where(_REPORTS.c.content_hash == content_hash).limit(1)).first()
+        return ReportInfo(*row) if row else None
 
     def agencies(self) -> list[str]:
         return sorted({r.agency for r in self.reports()})
@@ -210,18 +213,33 @@ class Store:
     def search(
         self, query: str, k: int = 5, report_ids: Sequence[str] | None = None
     ) -> list[tuple[Chunk, float]]:
-        """Dense search over committed reports (or only `report_ids`): (chunk, cosine similarity), best first."""
-        versions = [
-            _version(r.id, r.content_hash)
-            for r in self.reports()
-            if report_ids is None or r.id in report_ids
-        ]
+        """Dense search over committed reports (or only `report_ids`): (chunk, cosine similarity), best first.
+
+        Over every report, the search is not filtered by the committed versions (a filter naming 10^5 of them
+        costs Chroma more than the search): it fetches more than `k` and drops the hits of versions not committed
+        (a put in flight, what a crash left), filtering only when too few are left."""
+        if report_ids is None:
+            pool = 2 * k + 10
+            found = self._chroma.similarity_search_with_score(query, k=pool)
+            committed = self._versions({doc.metadata["report_id"] for doc, _ in found})
+            kept = [(doc, distance) for doc, distance in found if doc.metadata.get("version") in committed]
+            if len(kept) >= k or len(found) < pool:
+                return [(_chunk_from_document(doc), 1.0 - distance) for doc, distance in kept[:k]]
+        versions = sorted(self._versions(report_ids))
         if not versions:
             return []
         where = {"version": versions[0]} if len(versions) == 1 else {"version": {"$in": versions}}
         found = self._chroma.similarity_search_with_score(query, k=k, filter=where)
         # The collection uses cosine distance; report similarity (1 = same direction).
         return [(_chunk_from_document(doc), 1.0 - distance) for doc, distance in found]
+
+    def _versions(self, report_ids: Iterable[str] | None) -> set[str]:
+        """The committed versions of the given reports (of all when None)."""
+        query = sa.select(_REPORTS.c.id, _REPORTS.c.content_hash)
+        if report_ids is not None:
+            query = query.where(_REPORTS.c.id.in_(list(report_ids)))
+        with self._db() as db:
+            return {_version(i, h) for i, h in db.execute(query)}
 
     def generation(self) -> int:
         """Changes whenever committed contents change (callers rebuild caches such as BM25 on it)."""
@@ -365,14 +383,10 @@ class Store:
             index(docs[start : start + _BATCH], self._record_manager, self._chroma, cleanup=None,
                   source_id_key="version", key_encoder="sha256")
 
-    def _committed(self) -> set[str]:
-        with self._db() as db:
-            return {_version(i, h) for i, h in db.execute(sa.select(_REPORTS.c.id, _REPORTS.c.content_hash))}
-
     def _orphans(self) -> dict[str, tuple[str, str]]:
         """Version -> (report id, source) of the vectors and pending versions that no committed report owns and
         nobody is writing."""
-        keep = self._committed()
+        keep = self._versions(None)
         where = {"version": {"$nin": sorted(keep)}} if keep else None
         found = self._chroma.get(where=where, include=["metadatas"])
         orphans = {m["version"]: (m.get("report_id", "?"), m.get("source", "?"))
@@ -411,7 +425,7 @@ class Store:
         """Drop a version's vectors unless it is committed or someone is writing it; returns how many. Holding it
         meanwhile makes a put of the same version wait, then write every vector itself."""
         with self._writers.dropping(version) as free:
-            if not free or version in self._committed():
+            if not free or version in self._versions(None):
                 return 0
             return self._drop_vectors(version)
 
