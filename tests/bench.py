@@ -621,6 +621,14 @@ def scale_lines(n: int, embedded: dict, server: dict | None, server_path: Path |
     return lines
 
 
+def ingest_section(corpus: Path, home: Path) -> list[str]:
+    """The corpus ingested into a fresh store, then warm query latency on it."""
+    if not corpus.is_dir():
+        return [f"(No corpus at {corpus}: ingest and query sections skipped.)"]
+    store, lines = bench_ingest(expand([corpus]), home)
+    return [*lines, "", *bench_queries(store)]
+
+
 def scale_section(n: int, server_n: int, work: Path) -> list[str]:
     """`n` generated reports ingested embedded, and the first `server_n` of them into a `chroma run` server."""
     from tests.reportgen import write_corpus
@@ -656,7 +664,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         text = args.out.read_text(encoding="utf-8")
         with tempfile.TemporaryDirectory(prefix="reportqa-bench-") as tmp:
             for name in args.only:
-                text = splice(text, SECTIONS[name](args, Path(tmp) / name))
+                lines = SECTIONS[name](args, Path(tmp) / name)
+                starts = [i for i, line in enumerate(lines) if line.startswith("## ")] or [0]
+                for start, end in zip(starts, [*starts[1:], len(lines)], strict=True):  # one heading at a time
+                    text = splice(text, lines[start:end])
         args.out.write_text(text, encoding="utf-8")
         _log(f"wrote {', '.join(args.only)} into {args.out}")
         return
@@ -667,11 +678,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                 *machine(), ""]
     with tempfile.TemporaryDirectory(prefix="reportqa-bench-") as tmp:
         work = Path(tmp)
-        if args.corpus.is_dir():
-            store, lines = bench_ingest(expand([args.corpus]), work / "shared")
-            sections += [*lines, "", *bench_queries(store), ""]
-        else:
-            sections += [f"(No corpus at {args.corpus}: ingest and query sections skipped.)", ""]
+        sections += [*ingest_section(args.corpus, work / "shared"), ""]
         sections += [*bench_runtimes(args.corpus), ""]
         sections += [*bench_cold_start(work / "cold"), ""]
         if DEPARTMENTS.is_dir():
@@ -699,6 +706,7 @@ SECTIONS: dict[str, Callable[[argparse.Namespace, Path], list[str]]] = {
     "cold": lambda args, home: bench_cold_start(home),
     "ocr": lambda args, home: bench_ocr(home),
     "runtimes": lambda args, home: bench_runtimes(args.corpus),
+    "ingest": lambda args, home: ingest_section(args.corpus, home),
     "scale": lambda args, home: scale_section(
         args.scale, args.scale // 2 if args.server_scale is None else args.server_scale, home),
 }
