@@ -44,6 +44,7 @@ from typing import Literal
 from urllib.parse import urlparse
 
 import sqlalchemy as sa
+from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -112,6 +113,7 @@ _COMMIT_LOCK = (0x52515141, 1)
 # bigger slices, since one call for several reports pads less (pipeline.READ_AHEAD).
 _BATCH = 64
 _AHEAD_BATCH = 256
+_EXACT_VERSIONS = 50  # searches of up to this many reports (dozens of chunks each) are scored exactly (Store._scored)
 
 
 @dataclass(frozen=True)
@@ -228,10 +230,36 @@ class Store:
         versions = sorted(self._versions(report_ids))
         if not versions:
             return []
+        if len(versions) <= _EXACT_VERSIONS:
+            return self._scored(query, k, versions)
         where = {"version": versions[0]} if len(versions) == 1 else {"version": {"$in": versions}}
         found = self._chroma.similarity_search_with_score(query, k=k, filter=where)
         # The collection uses cosine distance; report similarity (1 = same direction).
         return [(_chunk_from_document(doc), 1.0 - distance) for doc, distance in found]
+
+    def _scored(self, query: str, k: int, versions: Sequence[str]) -> list[tuple[Chunk, float]]:
+        """The `k` chunks of a few versions most similar to `query`, scored exactly: their vectors are fetched by
+        id (the record manager lists a version's ids) and compared here. Chroma's metadata filter costs 0.3 s
+        at 3×10^5 vectors (BENCHMARKS.md, Scale: 10^5 reports); a few reports' dozens of vectors cost
+        milliseconds, with no HNSW approximation."""
+        import numpy as np
+
+        keys = self._record_manager.list_keys(group_ids=list(versions))
+        if not keys:
+            return []
+        got = self._chroma._collection.get(ids=keys, include=["embeddings", "metadatas", "documents"])
+        wanted = set(versions)
+        rows = [i for i, m in enumerate(got["metadatas"]) if m and m.get("version") in wanted]
+        if not rows:
+            return []
+        vectors = np.asarray(got["embeddings"], dtype=np.float32)[rows]
+        asked = np.asarray(self._prefetched.embed_query(query), dtype=np.float32)
+        # cosine, as the collection's space is: the model's vectors are normalized, other embeddings may not be
+        scores = vectors @ asked / np.maximum(np.linalg.norm(vectors, axis=1) * np.linalg.norm(asked), 1e-12)
+        best = np.argsort(-scores, kind="stable")[:k]
+        return [(_chunk_from_document(Document(page_content=got["documents"][rows[i]], id=got["ids"][rows[i]],
+                                               metadata=got["metadatas"][rows[i]])), float(scores[i]))
+                for i in best]
 
     def _versions(self, report_ids: Iterable[str] | None) -> set[str]:
         """The committed versions of the given reports (of all when None)."""
