@@ -1,0 +1,92 @@
+"""Files prepared (ingest.prepare) ahead of the pipeline that embeds and commits them: in worker processes, or
+in this process, lazily, when there is one worker.
+
+Processes rather than threads: reading and table recognition are pure Python and hold the GIL, so a reading
+thread only took turns with the embedding (it was slower on 2 cores, issue #14). The workers are forked from a
+forkserver that imported this module once, never from this process, which may have torch's threads running (a
+fork copies their locks mid-use); they import neither torch nor the store.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import signal
+import threading
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+from ingest.errors import Cancelled
+from ingest.prepare import FileResult, Flag, Job, Prepared, guarded, prepare
+
+PageProgress = Callable[[Path, int, int], None]  # file, pages OCR'd, pages to OCR
+Outcome = Callable[[], Prepared | FileResult]  # waits for a submitted file, when it must
+
+# Set in each worker process by `_start_worker`.
+_stop: Flag | None = None
+_pages = None
+
+
+class Preparer:
+    """Prepares submitted files with `workers` processes; close it (or leave its `with`) to stop them.
+
+    `pages` hears of each page OCR'd, from a thread of its own when workers run; setting `cancel` makes every
+    outcome not yet asked for "cancelled". Closing stops a worker in the middle of a scan at its next page."""
+
+    def __init__(self, workers: int, pages: PageProgress | None = None, cancel: Flag | None = None) -> None:
+        self._pages, self._cancel = pages, cancel
+        self._pool: ProcessPoolExecutor | None = None
+        if workers > 1:
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload([__name__])
+            self._stop = context.Event()
+            self._queue = context.SimpleQueue() if pages else None
+            self._pool = ProcessPoolExecutor(workers, context, _start_worker, (self._stop, self._queue))
+            if self._queue is not None:
+                self._relay = threading.Thread(target=self._relay_pages, name="ocr-pages", daemon=True)
+                self._relay.start()
+
+    def submit(self, job: Job) -> Outcome:
+        """Start preparing `job` (at once in a worker; when asked for in this process)."""
+        if self._pool is None:
+            on_page = (lambda done, total: self._pages(job.path, done, total)) if self._pages else None
+            return lambda: guarded(job.path, self._cancel, prepare, job, on_page)
+        future = self._pool.submit(_work, job)
+        return lambda: guarded(job.path, self._cancel, future.result)
+
+    def close(self) -> None:
+        """Stop the workers: those not started are dropped, a scan being read stops at its next page."""
+        if self._pool is None:
+            return
+        self._stop.set()
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        if self._queue is not None:
+            self._queue.put(None)
+            self._relay.join()
+
+    def __enter__(self) -> Preparer:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _relay_pages(self) -> None:
+        for path, done, total in iter(self._queue.get, None):
+            self._pages(path, done, total)
+
+
+def _start_worker(stop: Flag, pages) -> None:
+    global _stop, _pages
+    # Ctrl-C reaches the whole process group; the parent alone handles it, stopping the workers (Preparer.close).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _stop, _pages = stop, pages
+
+
+def _work(job: Job) -> Prepared | FileResult:
+    def on_page(done: int, total: int) -> None:
+        if _stop is not None and _stop.is_set():
+            raise Cancelled("cancelled")
+        if _pages is not None:
+            _pages.put((job.path, done, total))
+
+    return guarded(job.path, _stop, prepare, job, on_page)
