@@ -3,7 +3,7 @@ in this process, lazily, when there is one worker.
 
 Processes rather than threads: reading and table recognition are pure Python and hold the GIL, so a reading
 thread only took turns with the embedding (it was slower on 2 cores, issue #14). The workers are forked from a
-forkserver that imported this module once, never from this process, which may have torch's threads running (a
+forkserver that loaded them once (ingest.preload), never from this process, which may have torch's threads running (a
 fork copies their locks mid-use); they import neither torch nor the store.
 """
 
@@ -38,7 +38,7 @@ class Preparer:
         self._pool: ProcessPoolExecutor | None = None
         if workers > 1:
             context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload([__name__])
+            context.set_forkserver_preload(["ingest.preload"])
             self._stop = context.Event()
             self._queue = context.SimpleQueue() if pages else None
             self._pool = ProcessPoolExecutor(workers, context, _start_worker, (self._stop, self._queue))
