@@ -68,9 +68,10 @@ def ingest(
     """
     store.recover()
     results = []
+    files = expand(paths)
     job = partial(Job, agency=agency, year=year, source_name=source_name, chunk_chars=store.settings.chunk_chars)
-    with Preparer(workers, pages, cancel) as preparer:
-        for result in _ingest_each(expand(paths), store, job, preparer, cancel):
+    with Preparer(min(workers, len(files)), pages, cancel) as preparer:
+        for result in _ingest_each(files, store, job, preparer, cancel):
             results.append(result)
             if progress:
                 progress(result)
@@ -88,6 +89,11 @@ def _ingest_each(
         return [guarded(path, cancel, _committed, job(path), store) or preparer.submit(job(path)) for path in batch]
 
     ahead = submit(batches[0]) if batches else []
+    if preparer.parallel and not all(isinstance(o, FileResult) for o in ahead):
+        # Load the model (seconds) while the workers read the first batch, rather than after; one that fails to
+        # load fails each put, saying why.
+        with suppress(Exception):
+            store.embeddings  # noqa: B018  (the model loads on first use)
     for following in [*batches[1:], None]:
         current, ahead = ahead, (submit(following) if following else [])
         prepared = [o if isinstance(o, FileResult) else o() for o in current]
