@@ -63,8 +63,9 @@ def ingest(
     it is called from a thread of its own.
     Setting `cancel` (from another thread) stops the ingest: the file being embedded and those after it are
     "cancelled" and the store is unchanged for them; files committed before stay.
-    `workers` > 1 prepares files in that many processes (about a second to start them); 1 prepares each file
-    in this process, as its batch comes.
+    `workers` > 1 prepares files in that many processes (seconds to start the first time; a script calling this
+    needs the `if __name__ == "__main__":` guard multiprocessing asks for); 1 prepares each file in this process,
+    as its batch comes.
     """
     store.recover()
     results = []

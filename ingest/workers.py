@@ -90,7 +90,7 @@ def _start_worker(stop: Flag, pages, ocr_threads: int) -> None:
     # all (gen40 on 2 cores: 110 s with 2 workers at the same priority, 88 s with none). Niced, a worker reads
     # with what the embedding leaves idle.
     os.nice(_NICE)
-    # Two workers of two threads each on 2 cores read scans slower than one process (measured, README).
+    # onnxruntime's threads spin while they wait: workers of a thread per core each would fight over the cores.
     set_threads(ocr_threads)
 
 
