@@ -87,8 +87,8 @@ def _start_worker(stop: Flag, pages, ocr_threads: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _stop, _pages = stop, pages
     # The embedding's threads wait for each other at every step: a worker taking one of their cores stalls them
-    # all (gen40 on 2 cores: 110 s with 2 workers at the same priority, 88 s with none). Niced, a worker reads
-    # with what the embedding leaves idle.
+    # all (40 generated reports, 2 cores: 92–110 s with 2 workers at its priority, 85–91 s with none, 82 s niced).
+    # Niced, a worker reads with what the embedding leaves idle.
     os.nice(_NICE)
     # onnxruntime's threads spin while they wait: workers of a thread per core each would fight over the cores.
     set_threads(ocr_threads)
