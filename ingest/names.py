@@ -632,6 +632,13 @@ def _looks_like_place(place: str) -> bool:
     return all(len(word) < 2 or (tags.get(word) or "n").startswith(_NAME_TAGS) for word in _jieba().cut(stem(place)))
 
 
+def load() -> None:
+    """Load jieba's dictionary and tagger now rather than on the first name read (a second or two): done once in
+    the process worker processes are forked from (ingest.preload), so that each does not."""
+    _jieba().initialize()
+    _word_tags()
+
+
 @cache
 def _word_tags() -> dict[str, str]:
     import jieba.posseg

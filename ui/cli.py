@@ -10,6 +10,7 @@ import csv
 import json
 import os
 import sys
+import time
 from dataclasses import asdict
 from pathlib import Path
 
@@ -58,10 +59,14 @@ def model() -> None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--agency", help="agency name, when the file does not state it")
 @click.option("--year", type=int, help="reporting year, when the file does not state it")
+@click.option("--workers", type=click.IntRange(min=1), default=os.cpu_count() or 1, show_default="cores",
+              help="processes that read files ahead while others are embedded; 1 reads in this process")
 @click.option("--json", "as_json", is_flag=True, help="one JSON object per file")
-def ingest(paths: tuple[Path, ...], agency: str | None, year: int | None, as_json: bool) -> None:
+def ingest(paths: tuple[Path, ...], agency: str | None, year: int | None, workers: int, as_json: bool) -> None:
     """Ingest report files or folders (txt, html, pdf, docx, md; scans as pdf, docx, png, jpg, tif, read by
     OCR with a line per page). Exit 1 if any file failed."""
+    from tqdm import tqdm
+
     from ingest.pipeline import expand
     from ingest.pipeline import ingest as run
 
@@ -70,17 +75,20 @@ def ingest(paths: tuple[Path, ...], agency: str | None, year: int | None, as_jso
     files = expand(paths)
     results: list = []
     interrupted = False
-    with click.progressbar(length=len(files), label="ingesting", file=sys.stderr) as bar:
+    started = time.monotonic()
+    # On stderr, and only on a terminal: stdout (--json) stays one result per line.
+    with tqdm(total=len(files), unit="file", desc="ingesting", file=sys.stderr, disable=None) as bar:
         def page(path: Path, read: int, total: int) -> None:
-            lead = "\n" if read == 1 else ""  # off the progress bar's line
-            click.echo(f"{lead}  OCR {path.name}: page {read}/{total}", err=True)
+            bar.write(f"  OCR {path.name}: page {read}/{total}", file=sys.stderr)
 
         def done(result) -> None:
             results.append(result)
+            chunks = sum(r.chunks for r in results if r.status in ("added", "replaced"))
+            bar.set_postfix_str(f"{chunks / (time.monotonic() - started):.1f} chunks/s", refresh=False)
             bar.update(1)
 
         try:
-            run(files, store, agency=agency, year=year, progress=done, pages=page)
+            run(files, store, agency=agency, year=year, progress=done, pages=page, workers=workers)
         except KeyboardInterrupt:  # the store dropped what the file being ingested had written (Store.put)
             interrupted = True
     for r in results:
@@ -316,3 +324,7 @@ def main() -> None:
     except click.ClickException as err:
         err.show()
         sys.exit(err.exit_code)
+
+
+if __name__ == "__main__":  # python -m ui.cli, as a checkout without the installed script runs it
+    main()

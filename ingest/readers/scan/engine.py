@@ -46,13 +46,24 @@ class Word:
     alternatives: tuple[str, ...] = ()
 
 
+# Threads each onnxruntime session runs on; 0 leaves it to onnxruntime (a thread per core).
+_threads = 0
+
+
+def set_threads(threads: int) -> None:
+    """Run the engine, when this process loads it, on `threads` threads: a worker process among several
+    (ingest.workers) takes its share of the cores, as onnxruntime's threads spin while they wait for work."""
+    global _threads
+    _threads = threads
+
+
 class Engine:
     """One loaded model set, shared by every page of the process (loading takes a second or two)."""
 
     def __init__(self) -> None:
         from rapidocr_onnxruntime import RapidOCR
 
-        self._ocr = RapidOCR()
+        self._ocr = RapidOCR(**({"intra_op_num_threads": _threads} if _threads else {}))
         self._chars = self._ocr.text_rec.postprocess_op.character
         self._lock = threading.Lock()  # onnxruntime sessions are thread-safe, the shared preprocessing is not
 
