@@ -98,6 +98,7 @@ class _Entry:
     organ: str  # the organ in full (a stored short form expanded through the vocabulary)
     en_words: set[str] = field(default_factory=set)  # vocabulary words of the organ
     en_heads: set[str] = field(default_factory=set)  # head and level words
+    last_forms: frozenset[str] = frozenset()  # every form of its last place (洪泽区, 洪泽)
 
     @property
     def government(self) -> bool:
@@ -139,7 +140,8 @@ class AgencyIndex:
         if zone:
             parents.append(last[: -len(zone)])
         if last:
-            for form in place_forms(last):
+            entry.last_forms = frozenset(place_forms(last))
+            for form in entry.last_forms:
                 self._places.setdefault(form, set()).add(agency)
                 self._fuzzy_add(form, agency, stem_only=len(stem(last)))
             for parent in parents:
@@ -299,8 +301,8 @@ class AgencyIndex:
             if start < 0:
                 continue
             piece = text[start:organ.start]
-            near = {a: form for a in organ.owners if self.entries[a].name.places
-                    for form in place_forms(self.entries[a].name.places[-1]) if _one_off(piece, form)}
+            near = {a: form for a in organ.owners for form in self.entries[a].last_forms
+                    if len(form) == len(piece) and _one_off(piece, form)}
             if near:
                 best = _homophones(piece, near)
                 return tuple(sorted(best)), (piece, self.entries[min(best)].name.name)
