@@ -15,8 +15,8 @@ BENCHMARKS.md in the repository root, with the machine, the model and the packag
   facts (tests/cellbench.py, also runnable alone).
 - Accuracy: the departments set (tests/departments.py) on its store, per question type × language; the
   metamorphic set (tests/metamorphic.py) per half (dev, tuned on; holdout, not) × agency form × language.
-- Fact latency at scale: `--fact-scale N` generated reports' cells in a store (no text, so no embedding): warm
-  fact answers with N reports' agencies to tell apart.
+- Latency with 10^5 reports in the store: tests/bench_scale.py (`make bench-scale`), apart because it fills its
+  own 11 GB store.
 - Cold start: the first narrative answer in a fresh process, with and without the model preload `reportqa serve`
   starts (ui/web/app.py `preload`).
 - OCR: pages a minute reading degraded scans of shared reports (tests/scans.py), and the time to read the
@@ -338,7 +338,6 @@ def bench_queries(store: Store, with_baseline: bool = True) -> list[str]:
 
 ACCURACY_HEADING = "## Accuracy: departments set"
 METAMORPHIC_HEADING = "## Accuracy: metamorphic set"
-FACT_SCALE_HEADING = "## Fact latency at scale"
 
 
 def bench_departments(home: Path) -> list[str]:
@@ -385,34 +384,6 @@ def bench_metamorphic(home: Path) -> list[str]:
             "tuned on the dev half; holdout's failures were looked at once, after its first measurement; holdout2 was "
             "written by someone who had not read the engine and was never looked at while tuning.", "",
             *[line.replace("### ", "#### ") for line in body if not line.startswith("### Failures")]]
-
-
-def bench_fact_scale(n: int, home: Path) -> list[str]:
-    """Warm fact latency with `n` generated reports' cells in the store (facts only: no text to embed)."""
-    from ingest.model import CellRef, Fact, Report
-    from ingest.tables.cells import parse
-    from qa import Engine
-    from tests.reportgen import corpus_specs
-
-    store = Store(Settings(home=home))
-    specs = corpus_specs(n, seed=0)
-    for spec in specs:
-        rid = f"{spec.agency}:{spec.year}"
-        facts = [Fact(rid, spec.agency, spec.year, spec.template, *key, key[1], key[2], raw, (p := parse(raw)).value,
-                      p.unit or "件", p.kind, ref=CellRef(f"{rid}.html")) for key, raw in spec.values.items()]
-        store.put(Report(spec.agency, spec.year, spec.title, f"{rid}.html", "html", rid, (), (), (),
-                         template=spec.template), facts, [], [])
-    engine = Engine(store)
-    rng = random.Random(1)
-    fact_qs, _ = questions(store, 60, 0, seed=1)
-    start = time.perf_counter()
-    engine.answer(fact_qs[0])  # builds the agency index once per store generation
-    first = (time.perf_counter() - start) * 1000
-    latency = timed(engine.answer, rng.sample(fact_qs, len(fact_qs)))
-    agencies = len({s.agency for s in specs})
-    return [FACT_SCALE_HEADING, "", f"{n} generated reports ({agencies} agencies), cells only; 60 fact questions "
-            "(zh and en) from cells the store holds, warm.", "", "| measure | value |", "|---|---:|",
-            f"| warm fact latency | {latency} |", f"| first question (builds the agency index) | {first:.0f} ms |"]
 
 
 # -- cold start ---------------------------------------------------------------------------------------
@@ -655,8 +626,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--corpus", type=Path, default=SHARED_REPORTS, help="reports for the ingest and query "
                         "benchmarks (default: the shared corpus)")
     parser.add_argument("--out", type=Path, default=OUT)
-    parser.add_argument("--fact-scale", type=int, default=1000, help="generated reports for the fact latency "
-                        "at scale (cells only)")
     parser.add_argument("--only", nargs="+", choices=sorted(SECTIONS), help="rerun only these sections and splice "
                         "them into --out")
     args = parser.parse_args(argv)
@@ -684,8 +653,6 @@ def main(argv: Sequence[str] | None = None) -> None:
         if DEPARTMENTS.is_dir():
             sections += [*bench_departments(work / "departments"), ""]
         sections += [*bench_metamorphic(work / "metamorphic"), ""]
-        if args.fact_scale:
-            sections += [*bench_fact_scale(args.fact_scale, work / "fact-scale"), ""]
         if args.scale:
             sections += [*scale_section(args.scale, server_n, work), ""]
         sections += [*bench_ocr(work), ""]
@@ -701,7 +668,6 @@ def main(argv: Sequence[str] | None = None) -> None:
 SECTIONS: dict[str, Callable[[argparse.Namespace, Path], list[str]]] = {
     "departments": lambda args, home: bench_departments(home),
     "metamorphic": lambda args, home: bench_metamorphic(home),
-    "facts": lambda args, home: bench_fact_scale(args.fact_scale, home),
     "cells": lambda args, home: cellbench.section(*cellbench.bench()),
     "cold": lambda args, home: bench_cold_start(home),
     "ocr": lambda args, home: bench_ocr(home),
