@@ -107,3 +107,17 @@ def test_other_embedding_runtime_is_refused(tmp_path) -> None:
     Store(settings, embeddings=fake).put(report, [], [], _chunks(report, "x"))
     with pytest.raises(IndexMismatch, match="REPORTQA_EMBED_RUNTIME=torch"):
         Store(replace(settings, embed_runtime="openvino"), embeddings=fake).search("x")
+
+
+def test_a_chunk_found_dense_and_by_words_is_one_hit(store: Store) -> None:
+    """The indexing API gives a vector an id of its own; fusion still counts the chunk once, with both ranks."""
+    from qa.retrieve import RRF_K, HybridRetriever
+
+    report = _report()
+    texts = ["公开渠道有待拓宽", "本年度主动公开信息", "依申请公开办理及时"]
+    chunks = [replace(_chunks(report, text)[0], id=f"{report.id}:{i}") for i, text in enumerate(texts)]
+    store.put(report, [], [], chunks)
+    hits = HybridRetriever(store).search("公开渠道有待拓宽", k=5, report_ids=[report.id])
+    assert sorted(c.id for c, _ in hits) == [c.id for c in chunks]
+    best = next(score for c, score in hits if c.text == texts[0])
+    assert best > 1 / (RRF_K + 1)  # a BM25 rank and a dense rank added up
