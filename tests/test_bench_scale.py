@@ -30,7 +30,7 @@ def test_tiny_run_fills_the_store_and_measures_every_row(tmp_path: Path) -> None
     assert reports == 50 and facts > 50 * 100 and chunks >= 200
     assert {"facts_lookup", "facts_report_table", "facts_report"} <= indexes  # rebuilt after the load
     text = "\n".join(lines)
-    assert lines[0] == bench_scale.HEADING
+    assert lines[0] == bench_scale.HEADING.format(backend="SQLite")
     assert f"50 reports of distinct generated agencies ({facts} fact rows)" in text
 
     def row(label: str) -> str:
