@@ -20,6 +20,7 @@ import shutil
 import struct
 import tempfile
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -333,14 +334,32 @@ def checksum(model_dir: Path) -> str | None:
 
 
 def materialize(target_dir: Path) -> Path:
-    """Write the default model as a sentence-transformers directory at `target_dir`, once.
-
-    Built in a sibling temp dir and renamed into place, under a file lock, so a killed or concurrent run never
-    leaves or sees half a model. Returns at once when `target_dir` already holds this conversion.
-    """
-    target_dir = Path(target_dir)
+    """Write the default model as a sentence-transformers directory at `target_dir`, once (see `build_once`)."""
     source = source_file()
-    wanted = expected_checksum(source)
+
+    def build(work: Path) -> None:
+        packed = read_packed(source)
+        transformer = work.parent / "transformer"
+        _write_transformer(packed, source, transformer)
+        model = SentenceTransformer(
+            modules=[
+                Transformer(str(transformer), model_kwargs=_MODEL_KWARGS, max_seq_length=_MAX_SEQ_LENGTH),
+                Pooling(packed.hidden, "mean"),
+                Normalize(),
+            ],
+            prompts=PROMPTS,
+            device="cpu",
+        )
+        model.save(str(work), create_model_card=False)
+        _record_model_kwargs(work / "sentence_bert_config.json")
+
+    return build_once(Path(target_dir), expected_checksum(source), build)
+
+
+def build_once(target_dir: Path, wanted: str, build: Callable[[Path], None]) -> Path:
+    """Return `target_dir` when it holds the build identified by `wanted`; otherwise `build` it in a sibling temp
+    dir and rename that into place under a file lock, so that concurrent processes build once and a crash never
+    leaves a half-written directory where a finished one is expected."""
     if checksum(target_dir) == wanted:
         return target_dir
     target_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -350,25 +369,13 @@ def materialize(target_dir: Path) -> Path:
         for stale in target_dir.parent.glob(f".{target_dir.name}-tmp*"):
             shutil.rmtree(stale, ignore_errors=True)
         with tempfile.TemporaryDirectory(dir=target_dir.parent, prefix=f".{target_dir.name}-tmp") as scratch:
-            work = Path(scratch)
-            packed = read_packed(source)
-            transformer = work / "transformer"
-            _write_transformer(packed, source, transformer)
-            model = SentenceTransformer(
-                modules=[
-                    Transformer(str(transformer), model_kwargs=_MODEL_KWARGS, max_seq_length=_MAX_SEQ_LENGTH),
-                    Pooling(packed.hidden, "mean"),
-                    Normalize(),
-                ],
-                prompts=PROMPTS,
-                device="cpu",
-            )
-            model.save(str(work / "model"), create_model_card=False)
-            _record_model_kwargs(work / "model" / "sentence_bert_config.json")
-            (work / "model" / CHECKSUM_FILE).write_text(wanted + "\n", encoding="utf-8")
+            work = Path(scratch) / "build"
+            work.mkdir()
+            build(work)
+            (work / CHECKSUM_FILE).write_text(wanted + "\n", encoding="utf-8")
             if target_dir.exists():
-                target_dir.rename(work / "previous")
-            (work / "model").rename(target_dir)
+                target_dir.rename(Path(scratch) / "previous")
+            work.rename(target_dir)
     return target_dir
 
 

@@ -20,18 +20,16 @@ import json
 import logging
 import queue
 import shutil
-import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import openvino as ov
-from filelock import FileLock
 from langchain_core.embeddings import Embeddings
 from tokenizers import Tokenizer
 
-from ingest.embeddings import CHECKSUM_FILE, PROMPTS, checksum
+from ingest.embeddings import PROMPTS, build_once, checksum
 from ingest.errors import ReportQAError
 
 log = logging.getLogger(__name__)
@@ -77,29 +75,6 @@ def _wrapper(model_dir: Path):
     return Pooled()
 
 
-def _build_once(target_dir: Path, wanted: str, build: Callable[[Path], None]) -> Path:
-    """Return `target_dir` when it holds the build identified by `wanted`; otherwise `build` it in a sibling temp
-    dir and rename that into place under a file lock, so that concurrent processes build once and a crash never
-    leaves a half-written directory where a finished one is expected (as `materialize` does)."""
-    if checksum(target_dir) == wanted:
-        return target_dir
-    target_dir.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(target_dir.parent / f".{target_dir.name}.lock"):
-        if checksum(target_dir) == wanted:
-            return target_dir
-        for stale in target_dir.parent.glob(f".{target_dir.name}-tmp*"):
-            shutil.rmtree(stale, ignore_errors=True)
-        with tempfile.TemporaryDirectory(dir=target_dir.parent, prefix=f".{target_dir.name}-tmp") as scratch:
-            work = Path(scratch) / "build"
-            work.mkdir()
-            build(work)
-            (work / CHECKSUM_FILE).write_text(wanted + "\n", encoding="utf-8")
-            if target_dir.exists():
-                target_dir.rename(Path(scratch) / "previous")
-            work.rename(target_dir)
-    return target_dir
-
-
 def export(model_dir: Path, target_dir: Path) -> Path:
     """Write the OpenVINO IR of the sentence-transformers model at `model_dir` to `target_dir`, once.
 
@@ -129,7 +104,7 @@ def export(model_dir: Path, target_dir: Path) -> Path:
         ov.save_model(converted, work / MODEL_XML, compress_to_fp16=False)
         _check(model_dir, work)
 
-    return _build_once(Path(target_dir), expected_checksum(model_dir), build)
+    return build_once(Path(target_dir), expected_checksum(model_dir), build)
 
 
 def quantize(export_dir: Path, target_dir: Path, calibration: Callable[[], list[tuple[str, str]]]) -> Path:
@@ -154,7 +129,7 @@ def quantize(export_dir: Path, target_dir: Path, calibration: Callable[[], list[
     import nncf
 
     wanted = hashlib.sha256(f"int8 nncf {nncf.__version__} {checksum(export_dir)}".encode()).hexdigest()
-    return _build_once(Path(target_dir), wanted, build)
+    return build_once(Path(target_dir), wanted, build)
 
 
 def _check(model_dir: Path, export_dir: Path) -> None:
