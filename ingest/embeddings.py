@@ -409,10 +409,14 @@ def openvino_dir(settings: Settings) -> Path:
     return quantize(exported, export_dir(settings, "int8"), calibration_texts)
 
 
+# Lengths, in characters, of the extra calibration windows over corpus/ (see calibration_texts).
+CALIBRATION_WINDOWS = (80, 160, 300, 440)
+
+
 def calibration_texts() -> list[tuple[str, str]]:
     """(prompt name, text) pairs that int8 activation ranges are fitted on: the chunks of the reports in the
-    project's corpus/ as passages, and a question on every row and column of the standard tables, in Chinese and
-    English, as queries."""
+    project's corpus/ and windows of their text at CALIBRATION_WINDOWS lengths as passages, and a question on
+    every row and column of the standard tables, in Chinese and English, as queries."""
     from ingest import readers
     from ingest.chunking import chunk
     from ingest.format.schema import TABLES
@@ -426,6 +430,11 @@ def calibration_texts() -> list[tuple[str, str]]:
         passages += [c.text for c in chunk(report, extract_facts(report), Settings().chunk_chars)]
     if not passages:
         raise ReportQAError(f"int8 calibration reads the reports in {corpus}, and found none")
+    # corpus/ holds one report (24 chunks against 138 short questions): windows of its text at several lengths,
+    # overlapping by half, give the passage side more (and more varied) samples.
+    text = "".join(passages)
+    passages += [text[i : i + length] for length in CALIBRATION_WINDOWS
+                 for i in range(0, max(1, len(text) - length + 1), length // 2)]
     labels = {label for table in TABLES for label in (*table.rows, *table.columns)}
     queries = [q for label in sorted(labels, key=lambda label: label.key)
                for q in (f"{label.label}是多少", f"how many {label.en}")]
