@@ -430,7 +430,7 @@ def calibration_texts() -> list[tuple[str, str]]:
         passages += [c.text for c in chunk(report, extract_facts(report), Settings().chunk_chars)]
     if not passages:
         raise ReportQAError(f"int8 calibration reads the reports in {corpus}, and found none")
-    # corpus/ holds one report (24 chunks against 138 short questions): windows of its text at several lengths,
+    # A small corpus/ gives few chunks against the many short questions: windows of its text at several lengths,
     # overlapping by half, give the passage side more (and more varied) samples.
     text = "".join(passages)
     passages += [text[i : i + length] for length in CALIBRATION_WINDOWS
