@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import suppress
 from functools import partial
@@ -83,40 +82,28 @@ def ingest(
 def _ingest_each(
     files: list[Path], store: Store, job: Callable[[Path], Job], preparer: Preparer, cancel: threading.Event | None
 ) -> Iterator[FileResult]:
-    """Commit batch after batch, with the next batch's files submitted before this one is embedded.
+    """Commit batch after batch, the next batch submitted before this one is waited for and embedded."""
+    batches = [files[start : start + READ_AHEAD] for start in range(0, len(files), READ_AHEAD)]
 
-    A batch is the next file (waited for) and the files after it that are already prepared, up to READ_AHEAD: the
-    first embedding starts as soon as one file is read, and the batches after it, read while one is embedded,
-    are full."""
-    todo = iter(files)
-    ahead: deque[FileResult | Outcome] = deque()
+    def submit(batch: list[Path]) -> list[FileResult | Outcome]:
+        # Unchanged and unreadable files are told apart here, so that no worker reads them.
+        return [guarded(path, cancel, _committed, job(path), store) or preparer.submit(job(path)) for path in batch]
 
-    def top_up() -> None:
-        while len(ahead) < READ_AHEAD and (path := next(todo, None)) is not None:
-            # Unchanged and unreadable files are told apart here, so that no worker reads them.
-            ahead.append(guarded(path, cancel, _committed, job(path), store) or preparer.submit(job(path)))
-
-    top_up()
+    ahead = submit(batches[0]) if batches else []
     if preparer.parallel and not all(isinstance(o, FileResult) for o in ahead):
-        # Load the model and open the vector store (seconds) while the workers read the first files, rather than
-        # after; what fails to load fails each put, saying why.
+        # Load the model (seconds) while the workers read the first batch, rather than after; one that fails to
+        # load fails each put, saying why.
         with suppress(Exception):
-            store.open_for_writes()
-    while ahead:
-        prepared = [_result(ahead.popleft())]
-        while ahead and len(prepared) < READ_AHEAD and (isinstance(ahead[0], FileResult) or ahead[0].ready()):
-            prepared.append(_result(ahead.popleft()))
-        top_up()
+            store.embeddings  # noqa: B018  (the model loads on first use)
+    for following in [*batches[1:], None]:
+        current, ahead = ahead, (submit(following) if following else [])
+        prepared = [o if isinstance(o, FileResult) else o() for o in current]
         # Only a speed-up: when it fails (or is cancelled), each put embeds its own chunks and a bad one fails
         # alone (or sees the cancel itself).
         with suppress(Exception):
             store.embed_ahead([c.text for p in prepared if isinstance(p, Prepared) for c in p.chunks], cancel)
         for p in prepared:
             yield guarded(p.path, cancel, _commit, p, store, cancel) if isinstance(p, Prepared) else p
-
-
-def _result(outcome: FileResult | Outcome) -> Prepared | FileResult:
-    return outcome if isinstance(outcome, FileResult) else outcome.result()
 
 
 def _committed(job: Job, store: Store) -> FileResult | None:

@@ -329,13 +329,6 @@ class Store:
             self._drop_unowned(_version(report.id, old))
         return "added" if old is None else "replaced"
 
-    def open_for_writes(self) -> None:
-        """Load the model and open the vector store and its record manager now (seconds), rather than in the first
-        put: an ingest does it while the first files are read."""
-        self.embeddings  # noqa: B018  (each is opened on first use)
-        self._chroma  # noqa: B018
-        self._record_manager  # noqa: B018
-
     def embed_ahead(self, texts: Sequence[str], cancel: threading.Event | None = None) -> None:
         """Embed the chunks of the next few puts ahead of them; those puts then find them cached.
 

@@ -15,7 +15,6 @@ import signal
 import threading
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 
 from ingest.errors import Cancelled
@@ -23,17 +22,9 @@ from ingest.prepare import FileResult, Flag, Job, Prepared, guarded, prepare
 from ingest.readers.scan.engine import set_threads
 
 PageProgress = Callable[[Path, int, int], None]  # file, pages OCR'd, pages to OCR
+Outcome = Callable[[], Prepared | FileResult]  # waits for a submitted file, when it must
 
 _NICE = 10  # how much lower a worker's scheduling priority is than the embedding process's
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """A submitted file: `result()` waits for its worker (with one worker: prepares it here, then)."""
-
-    result: Callable[[], Prepared | FileResult]
-    ready: Callable[[], bool]  # whether result() would return without waiting for a worker
-
 
 # Set in each worker process by `_start_worker`.
 _stop: Flag | None = None
@@ -65,9 +56,9 @@ class Preparer:
         """Start preparing `job` (at once in a worker; when asked for in this process)."""
         if self._pool is None:
             on_page = (lambda done, total: self._pages(job.path, done, total)) if self._pages else None
-            return Outcome(lambda: guarded(job.path, self._cancel, prepare, job, on_page), lambda: True)
+            return lambda: guarded(job.path, self._cancel, prepare, job, on_page)
         future = self._pool.submit(_work, job)
-        return Outcome(lambda: guarded(job.path, self._cancel, future.result), future.done)
+        return lambda: guarded(job.path, self._cancel, future.result)
 
     def close(self) -> None:
         """Stop the workers: those not started are dropped, a scan being read stops at its next page."""
