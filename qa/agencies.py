@@ -98,7 +98,6 @@ class _Entry:
     organ: str  # the organ in full (a stored short form expanded through the vocabulary)
     en_words: set[str] = field(default_factory=set)  # vocabulary words of the organ
     en_heads: set[str] = field(default_factory=set)  # head and level words
-    last_forms: frozenset[str] = frozenset()  # every form of its last place (洪泽区, 洪泽)
 
     @property
     def government(self) -> bool:
@@ -115,8 +114,7 @@ class AgencyIndex:
         self._parents: dict[str, set[str]] = {}  # place form → agencies with it before their last place
         self._organs: dict[str, dict[str, int]] = {}  # organ form (head included) → agency → quality
         self._bodies: dict[str, dict[str, int]] = {}  # body form without head: only right after a place
-        # (length, side, half) → (agency, name, positions a misprint may take): a name one character off another
-        # shares its first or its second half with it, so two lookups find every candidate.
+        # Near-name indexes, keyed by `_halves`: names → (agency, name, positions a misprint may take)
         self._fuzzy: dict[tuple[int, str, str], set[tuple[str, str, int]]] = {}
         self._last_halves: dict[tuple[int, str, str], set[tuple[str, str]]] = {}  # … (agency, form of its last place)
         self._english: dict[str, set[str]] = {}  # pinyin or exonym of a place → agencies
@@ -141,8 +139,7 @@ class AgencyIndex:
         if zone:
             parents.append(last[: -len(zone)])
         if last:
-            entry.last_forms = frozenset(place_forms(last))
-            for form in entry.last_forms:
+            for form in place_forms(last):
                 self._places.setdefault(form, set()).add(agency)
                 for key in _halves(form):
                     self._last_halves.setdefault(key, set()).add((agency, form))
